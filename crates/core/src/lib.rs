@@ -1,0 +1,18 @@
+//! The domain of innoreport: codes, periods, data sets with their deadline and lock rules, and
+//! the catalog of indicators and the innovation index framework.
+//!
+//! This crate performs no IO, so every rule here is tested in milliseconds and reused by the
+//! store, the aggregator and the API without dragging in a database or an HTTP server.
+
+pub mod catalog;
+pub mod codes;
+pub mod dataset;
+pub mod period;
+
+pub use catalog::{
+    Catalog, CatalogError, Direction, Formula, Indicator, Pillar, PillarIndicator, SpatialRule,
+    SubIndex, TemporalRule, ValueType,
+};
+pub use codes::{CodeError, CommuneCode, DatasetCode, IndicatorCode, ProvinceCode};
+pub use dataset::{Dataset, DeadlineRule, LockRule, RuleError};
+pub use period::{Period, PeriodError, PeriodType};

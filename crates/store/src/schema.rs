@@ -1,0 +1,158 @@
+//! The one diesel schema, shared by PostgreSQL and SQLite (the migrations of both backends
+//! create the same tables with each dialect's types). Instants are UTC `Timestamp`s.
+
+diesel::table! {
+    provinces (code) {
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        division_type -> Text,
+        codename -> Text,
+    }
+}
+
+diesel::table! {
+    communes (code) {
+        code -> Text,
+        province_code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        division_type -> Text,
+        codename -> Text,
+    }
+}
+
+diesel::table! {
+    datasets (code) {
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        period_type -> Text,
+        deadline_rule -> Text,
+        lock_rule -> Text,
+        description_vi -> Text,
+        description_en -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    indicators (code) {
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        unit_vi -> Text,
+        unit_en -> Text,
+        value_type -> Text,
+        dataset_code -> Nullable<Text>,
+        temporal_rule -> Nullable<Text>,
+        spatial_rule -> Nullable<Text>,
+        formula -> Nullable<Text>,
+        at_most -> Nullable<Text>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    index_pillars (code) {
+        code -> Text,
+        sub_index -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    index_pillar_indicators (pillar_code, indicator_code) {
+        pillar_code -> Text,
+        indicator_code -> Text,
+        weight -> Double,
+        direction -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        province_code -> Nullable<Text>,
+        commune_code -> Nullable<Text>,
+        display_name -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        dataset_code -> Text,
+        period -> Text,
+        commune_code -> Text,
+        current_revision -> Integer,
+        status -> Text,
+        first_received_at -> Timestamp,
+        updated_at -> Timestamp,
+        reopened -> Bool,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        number -> Integer,
+        author -> Text,
+        received_at -> Timestamp,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    revision_values (revision_id, indicator_code) {
+        revision_id -> BigInt,
+        indicator_code -> Text,
+        value -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    targets (year, commune_code, indicator_code) {
+        year -> Integer,
+        commune_code -> Text,
+        indicator_code -> Text,
+        value -> Double,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::joinable!(communes -> provinces (province_code));
+diesel::joinable!(indicators -> datasets (dataset_code));
+diesel::joinable!(index_pillar_indicators -> index_pillars (pillar_code));
+diesel::joinable!(index_pillar_indicators -> indicators (indicator_code));
+diesel::joinable!(reports -> communes (commune_code));
+diesel::joinable!(reports -> datasets (dataset_code));
+diesel::joinable!(revisions -> reports (report_id));
+diesel::joinable!(revision_values -> revisions (revision_id));
+diesel::joinable!(revision_values -> indicators (indicator_code));
+diesel::joinable!(targets -> communes (commune_code));
+diesel::joinable!(targets -> indicators (indicator_code));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    provinces,
+    communes,
+    datasets,
+    indicators,
+    index_pillars,
+    index_pillar_indicators,
+    users,
+    reports,
+    revisions,
+    revision_values,
+    targets,
+);

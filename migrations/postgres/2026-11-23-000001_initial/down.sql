@@ -1,0 +1,11 @@
+DROP TABLE targets;
+DROP TABLE revision_values;
+DROP TABLE revisions;
+DROP TABLE reports;
+DROP TABLE users;
+DROP TABLE index_pillar_indicators;
+DROP TABLE index_pillars;
+DROP TABLE indicators;
+DROP TABLE datasets;
+DROP TABLE communes;
+DROP TABLE provinces;
