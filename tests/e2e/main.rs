@@ -1,1 +1,9 @@
-fn main() {}
+//! End-to-end tests: the real application on a random loopback port, spoken to over HTTP as a
+//! commune system, an analyst or a dashboard would. They run on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` names a server.
+
+mod support;
+
+mod binary;
+mod openapi;
+mod reference;

@@ -1,1 +1,108 @@
-//! placeholder
+//! The HTTP API of innoreport (v1): actix-web handlers, problem+json errors, and the OpenAPI
+//! document generated from the same handlers that serve the requests.
+//!
+//! [`app`] builds the whole application once, for the binary and for tests alike; [`openapi`]
+//! builds the same route table and returns only its document, so the committed
+//! `openapi/openapi.json` can be checked against the code.
+
+pub mod health;
+pub mod problem;
+pub mod reference;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use problem::{ApiError, FieldError, Problem};
+pub use state::AppState;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "innoreport API",
+        description = "Science, technology and innovation reports of Vietnam's communes (báo cáo KH, CN & ĐMST cấp xã): submission, reference data, rollups and the innovation index. Errors are application/problem+json (RFC 9457).",
+        license(name = "Apache-2.0"),
+    ),
+    tags(
+        (name = "reference", description = "Provinces, communes, indicators and data sets"),
+        (name = "operations", description = "Health and readiness"),
+    ),
+)]
+struct ApiDoc;
+
+type Routes<T> = utoipa_actix_web::UtoipaApp<T>;
+
+fn routes<T>(app: Routes<T>) -> Routes<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(health::health)
+        .service(health::ready)
+        .service(
+            scope::scope("/api/v1")
+                .service(reference::list_provinces)
+                .service(reference::get_province)
+                .service(reference::list_communes)
+                .service(reference::get_commune)
+                .service(reference::list_indicators)
+                .service(reference::get_indicator)
+                .service(reference::list_datasets)
+                .service(reference::get_dataset),
+        )
+}
+
+/// The OpenAPI document of the v1 API (collected from the route table once per process).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, mut api) = routes(App::new().into_utoipa_app()).split_for_parts();
+        api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        api
+    })
+    .clone()
+}
+
+/// The OpenAPI document as the pretty JSON committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut text = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}
+
+/// The whole application: routes, shared state, error shapes, the document and Swagger UI.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    // The document is registered before the `/api/v1` scope: a scope owns every path under
+    // its prefix, so a later service would never see `/api/v1/openapi.json`.
+    let docs = SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, openapi());
+    let (app, _) = routes(App::new().service(docs).into_utoipa_app()).split_for_parts();
+    app.app_data(web::Data::new(state))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(4 * 1024 * 1024)
+                .error_handler(problem::json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+        .app_data(web::PathConfig::default().error_handler(problem::path_error))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(problem::unknown_route))
+}

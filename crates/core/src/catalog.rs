@@ -371,10 +371,10 @@ impl Catalog {
                 }
             }
         }
-        if errors.is_empty() {
-            if let Some(cycle) = self.formula_cycle(&by_code) {
-                errors.push(format!("derived indicators depend on themselves: {cycle}"));
-            }
+        if errors.is_empty()
+            && let Some(cycle) = self.formula_cycle(&by_code)
+        {
+            errors.push(format!("derived indicators depend on themselves: {cycle}"));
         }
         let mut pillar_codes = BTreeSet::new();
         for p in &self.pillars {

@@ -1,1 +1,8 @@
+//! The `innoreport` service: configuration, startup and shutdown, shared by the binary and
+//! the end-to-end tests (which start the real application on a random port).
 
+pub mod config;
+pub mod startup;
+
+pub use config::{Cli, Command, Config, LogFormat};
+pub use startup::{Application, StartupError};

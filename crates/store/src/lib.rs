@@ -37,14 +37,14 @@ pub enum StoreError {
 impl StoreError {
     /// True when the failure is the database being unreachable rather than the request.
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Unavailable(_) => true,
-            StoreError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
-                _,
-            )) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            StoreError::Unavailable(_)
+                | StoreError::Query(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ClosedConnection,
+                    _,
+                ))
+        )
     }
 }
 

@@ -81,14 +81,11 @@ impl Default for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some(admin_url) = &self.admin_url {
-            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
-                .execute(&mut admin);
-            }
+        if let Some(admin_url) = &self.admin_url
+            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = diesel::sql_query(sql).execute(&mut admin);
         }
     }
 }

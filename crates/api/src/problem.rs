@@ -1,0 +1,223 @@
+//! Errors as `application/problem+json` (RFC 9457), mapped to HTTP once, here.
+//!
+//! Every handler returns `Result<_, ApiError>`; extractor failures (bad JSON, bad query or path
+//! parameters) and unknown routes are turned into the same shape, so a client never has to
+//! parse two kinds of error.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use innoreport_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with one field of the input.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where the problem is, e.g. `values.staff_trained` or `cursor`.
+    pub field: String,
+    /// A stable machine-readable code, e.g. `unknown_indicator`.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:innoreport:problem:not-found`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Every problem with the input, listed at once (validation errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a handler can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String, Vec<FieldError>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unprocessable(String, Vec<FieldError>),
+    #[error("the service is temporarily unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_field(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        ApiError::BadRequest(message.clone(), vec![FieldError::new(field, code, message)])
+    }
+
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(..) => ("bad-request", "Bad request"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Unprocessable(..) => ("validation", "Invalid input"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind_and_title();
+        let (detail, errors) = match self {
+            ApiError::BadRequest(d, e) | ApiError::Unprocessable(d, e) => (d.clone(), e.clone()),
+            ApiError::NotFound(d) => (d.clone(), Vec::new()),
+            ApiError::Unavailable(_) => (
+                "The database is unreachable; retry after a few seconds.".to_owned(),
+                Vec::new(),
+            ),
+            // Never leak internals to the client; they are logged.
+            ApiError::Internal(_) => (
+                "An unexpected error occurred; it has been logged.".to_owned(),
+                Vec::new(),
+            ),
+        };
+        Problem {
+            kind: format!("urn:innoreport:problem:{kind}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            ApiError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if matches!(self, ApiError::Unavailable(_)) {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        res.body(serde_json::to_string(&self.problem()).expect("problems serialise"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            ApiError::Unavailable(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// Extractor failures (malformed JSON, query or path) as 400 problems.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let (field, code) = match &err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ("body", "too_large"),
+        E::ContentType => ("body", "content_type"),
+        _ => ("body", "malformed_json"),
+    };
+    let message = err.to_string();
+    let api = if code == "too_large" {
+        return actix_web::error::InternalError::from_response(
+            err,
+            problem_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                &message,
+            ),
+        )
+        .into();
+    } else {
+        ApiError::BadRequest(message.clone(), vec![FieldError::new(field, code, message)])
+    };
+    actix_web::error::InternalError::from_response(err, api.error_response()).into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let api = ApiError::BadRequest(
+        message.clone(),
+        vec![FieldError::new("query", "invalid_query", message)],
+    );
+    actix_web::error::InternalError::from_response(err, api.error_response()).into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let api = ApiError::BadRequest(
+        message.clone(),
+        vec![FieldError::new("path", "invalid_path", message)],
+    );
+    actix_web::error::InternalError::from_response(err, api.error_response()).into()
+}
+
+/// A problem response for statuses outside [`ApiError`] (404 for unknown routes, 413).
+pub fn problem_response(status: StatusCode, kind: &str, title: &str, detail: &str) -> HttpResponse {
+    let problem = Problem {
+        kind: format!("urn:innoreport:problem:{kind}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        errors: Vec::new(),
+    };
+    HttpResponse::build(status)
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ))
+        .body(serde_json::to_string(&problem).expect("problems serialise"))
+}
+
+/// The answer for a route that does not exist.
+pub async fn unknown_route(req: HttpRequest) -> HttpResponse {
+    problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        &format!("No resource at {} {}.", req.method(), req.path()),
+    )
+}
