@@ -4,6 +4,9 @@
 
 mod support;
 
+mod auth;
 mod binary;
+mod imports;
 mod openapi;
 mod reference;
+mod reports;

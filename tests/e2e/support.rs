@@ -1,15 +1,28 @@
 //! Starting the application for a test and talking to it.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
+use chrono::{DateTime, Utc};
+use innoreport_api::Clock;
+use innoreport_api::auth::TokenKeys;
+use innoreport_core::{CommuneCode, Principal, ProvinceCode, Role};
+use innoreport_server::startup::prepare_store;
 use innoreport_server::{Application, Config};
 use innoreport_store::testing::TestDatabase;
 use serde_json::Value;
+
+/// The signing secret of test applications (tests mint their own tokens with it).
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+pub const ISSUER: &str = "innoreport";
+pub const AUDIENCE: &str = "innoreport-api";
 
 /// A running application on its own fresh database.
 pub struct TestApp {
     pub address: String,
     pub db: TestDatabase,
+    pub clock: Clock,
     client: awc::Client,
 }
 
@@ -36,6 +49,10 @@ impl Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 pub fn test_config(db: &TestDatabase) -> Config {
@@ -43,8 +60,49 @@ pub fn test_config(db: &TestDatabase) -> Config {
         database_url: db.url.clone(),
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
+        jwt_secret: Some(TEST_SECRET.into()),
         ..Config::defaults()
     }
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// Keys equal to the test application's, for minting tokens.
+pub fn keys() -> TokenKeys {
+    TokenKeys::new(
+        TEST_SECRET.as_bytes(),
+        ISSUER,
+        AUDIENCE,
+        Duration::from_secs(3600),
+    )
+    .unwrap()
+}
+
+/// A token for a role in a scope.
+pub fn token(role: Role, province: Option<&str>, commune: Option<&str>) -> String {
+    let principal = Principal {
+        subject: format!(
+            "{}-{}",
+            role.as_str(),
+            commune.or(province).unwrap_or("all")
+        ),
+        role,
+        province: province.map(|p| ProvinceCode::parse(p).unwrap()),
+        commune: commune.map(|c| CommuneCode::parse(c).unwrap()),
+    };
+    keys().mint(&principal, Duration::from_secs(3600))
+}
+
+/// The officer of Xã Mường La (Sơn La).
+pub fn muong_la() -> String {
+    token(Role::CommuneOfficer, Some("14"), Some("03808"))
+}
+
+/// The province admin of Sơn La.
+pub fn son_la_admin() -> String {
+    token(Role::ProvinceAdmin, Some("14"), None)
 }
 
 impl TestApp {
@@ -55,25 +113,85 @@ impl TestApp {
 
     /// The application over an existing test database (as a restart would start it).
     pub async fn spawn_on(db: TestDatabase) -> TestApp {
-        let app = Application::build(&test_config(&db)).expect("the application starts");
+        let config = test_config(&db);
+        let store = prepare_store(&config).expect("the store is ready");
+        let clock = Clock::system();
+        let app =
+            Application::with_clock(&config, store, clock.clone()).expect("the application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
         TestApp {
             address,
             db,
-            client: awc::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .finish(),
+            clock,
+            client,
         }
     }
 
+    /// A fresh application whose clock reads `now`.
+    pub async fn spawn_at(now: &str) -> TestApp {
+        let app = Self::spawn().await;
+        app.clock.set(at(now));
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
-        let res = self
+        read(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("answered"),
+        )
+        .await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        let req = self.client.get(self.url(path)).bearer_auth(token);
+        read(req.send().await.expect("answered")).await
+    }
+
+    pub async fn get_with(&self, token: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut req = self.client.get(self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        read(req.send().await.expect("answered")).await
+    }
+
+    pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Answer {
+        let mut req = self.client.post(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send_json(body).await.expect("answered")).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Answer {
+        let req = self
             .client
-            .get(format!("{}{}", self.address, path))
-            .send()
-            .await;
-        read(res.expect("the request is answered")).await
+            .post(self.url(path))
+            .bearer_auth(token)
+            .insert_header(("content-type", content_type));
+        read(req.send_body(body.to_owned()).await.expect("answered")).await
+    }
+
+    /// POST /api/v1/reports.
+    pub async fn submit(&self, token: &str, body: &Value) -> Answer {
+        self.post_json(Some(token), "/api/v1/reports", body).await
     }
 }
 
@@ -109,4 +227,21 @@ pub fn assert_problem(answer: &Answer, status: u16) -> Value {
     assert!(!p["title"].as_str().unwrap().is_empty());
     assert!(!p["detail"].as_str().unwrap().is_empty());
     p
+}
+
+/// The (field, code) pairs of a problem's errors, sorted.
+pub fn error_codes(problem: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
 }

@@ -5,20 +5,28 @@
 //! builds the same route table and returns only its document, so the committed
 //! `openapi/openapi.json` can be checked against the code.
 
+pub mod accounts;
+pub mod auth;
 pub mod health;
+pub mod imports;
 pub mod problem;
 pub mod reference;
+pub mod reports;
 pub mod state;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, web};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use problem::{ApiError, FieldError, Problem};
-pub use state::AppState;
+pub use state::{AppState, Clock};
+
+/// The largest request body accepted (bulk imports); JSON bodies are limited to 4 MiB.
+pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -30,12 +38,29 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         description = "Science, technology and innovation reports of Vietnam's communes (báo cáo KH, CN & ĐMST cấp xã): submission, reference data, rollups and the innovation index. Errors are application/problem+json (RFC 9457).",
         license(name = "Apache-2.0"),
     ),
+    modifiers(&BearerScheme),
     tags(
+        (name = "auth", description = "Logins and bearer tokens"),
+        (name = "reports", description = "Submitting, reading and reviewing commune reports"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "operations", description = "Health and readiness"),
     ),
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme: a JWT from `POST /api/v1/auth/token`.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".into());
+        http.description =
+            Some("A token from POST /api/v1/auth/token (or `innoreport token`).".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
 
 type Routes<T> = utoipa_actix_web::UtoipaApp<T>;
 
@@ -48,6 +73,15 @@ where
         .service(health::ready)
         .service(
             scope::scope("/api/v1")
+                .service(auth::issue_token)
+                .service(accounts::create_user_endpoint)
+                .service(reports::submit_report)
+                .service(reports::list_reports)
+                .service(reports::get_report)
+                .service(reports::list_revisions)
+                .service(reports::list_reviews)
+                .service(reports::review_report)
+                .service(imports::import_reports)
                 .service(reference::list_provinces)
                 .service(reference::get_province)
                 .service(reference::list_communes)
@@ -101,6 +135,7 @@ pub fn app(
                 .limit(4 * 1024 * 1024)
                 .error_handler(problem::json_error),
         )
+        .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .service(web::redirect("/docs", "/docs/"))

@@ -56,9 +56,19 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String, Vec<FieldError>),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Conflict(String, Vec<FieldError>),
+    #[error("{0}")]
+    Locked(String, Vec<FieldError>),
+    #[error("{0}")]
     Unprocessable(String, Vec<FieldError>),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("the service is temporarily unavailable: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -74,8 +84,15 @@ impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest(..) => ("bad-request", "Bad request"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict(..) => ("conflict", "Conflict"),
+            ApiError::Locked(..) => ("locked", "Locked"),
             ApiError::Unprocessable(..) => ("validation", "Invalid input"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -84,8 +101,14 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         let (detail, errors) = match self {
-            ApiError::BadRequest(d, e) | ApiError::Unprocessable(d, e) => (d.clone(), e.clone()),
-            ApiError::NotFound(d) => (d.clone(), Vec::new()),
+            ApiError::BadRequest(d, e)
+            | ApiError::Unprocessable(d, e)
+            | ApiError::Conflict(d, e)
+            | ApiError::Locked(d, e) => (d.clone(), e.clone()),
+            ApiError::NotFound(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
+            | ApiError::UnsupportedMediaType(d) => (d.clone(), Vec::new()),
             ApiError::Unavailable(_) => (
                 "The database is unreachable; retry after a few seconds.".to_owned(),
                 Vec::new(),
@@ -110,8 +133,13 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::Locked(..) => StatusCode::LOCKED,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +156,12 @@ impl ResponseError for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
+        if matches!(self, ApiError::Unauthorized(_)) {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"innoreport\""),
+            ));
+        }
         if matches!(self, ApiError::Unavailable(_)) {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
         }

@@ -1,20 +1,66 @@
 //! What every handler shares.
 
+use std::sync::Arc;
+
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use innoreport_core::Catalog;
 use innoreport_store::{DbConnection, Store, StoreError};
 
+use crate::auth::TokenKeys;
 use crate::problem::ApiError;
+
+/// The server's clock: the system time, or a time set by a test. Deadlines, locks and
+/// receipt times all read it, so deadline behaviour can be tested at any instant.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Arc<std::sync::RwLock<Option<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0
+            .read()
+            .map(|t| *t)
+            .ok()
+            .flatten()
+            .unwrap_or_else(Utc::now)
+    }
+
+    /// Fixes the time (tests only ever call this).
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Ok(mut t) = self.0.write() {
+            *t = Some(at);
+        }
+    }
+}
 
 /// Shared, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
+    pub keys: Arc<TokenKeys>,
+    pub clock: Clock,
 }
 
 impl AppState {
-    pub fn new(store: Store) -> AppState {
-        AppState { store }
+    pub fn new(store: Store, keys: TokenKeys) -> AppState {
+        AppState {
+            store,
+            keys: Arc::new(keys),
+            clock: Clock::system(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> AppState {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Runs blocking database work on the blocking thread pool (actix workers are

@@ -4,11 +4,15 @@
 //! This crate performs no IO, so every rule here is tested in milliseconds and reused by the
 //! store, the aggregator and the API without dragging in a database or an HTTP server.
 
+pub mod access;
 pub mod catalog;
 pub mod codes;
 pub mod dataset;
 pub mod period;
+pub mod report;
+pub mod validation;
 
+pub use access::{Action, Principal, Role, Target, allows};
 pub use catalog::{
     Catalog, CatalogError, Direction, Formula, Indicator, Pillar, PillarIndicator, SpatialRule,
     SubIndex, TemporalRule, ValueType,
@@ -16,3 +20,4 @@ pub use catalog::{
 pub use codes::{CodeError, CommuneCode, DatasetCode, IndicatorCode, ProvinceCode};
 pub use dataset::{Dataset, DeadlineRule, LockRule, RuleError};
 pub use period::{Period, PeriodError, PeriodType};
+pub use report::{ReportStatus, ReviewAction, Timeliness, review_transition};

@@ -22,6 +22,69 @@ pub enum Command {
     Seed,
     /// Print the OpenAPI document of the API and exit.
     Openapi,
+    /// Mint a token with the server's signing key (for operators and tests).
+    Token(TokenArgs),
+    /// Manage logins.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// commune_officer, province_analyst, province_admin, national_analyst or admin.
+    #[arg(long)]
+    pub role: String,
+    /// 2-digit province code (province roles; derived from --commune when omitted).
+    #[arg(long)]
+    pub province: Option<String>,
+    /// 5-digit commune code (commune officers).
+    #[arg(long)]
+    pub commune: Option<String>,
+    /// Lifetime: seconds, or with a unit (90s, 15m, 1h, 7d).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub ttl: std::time::Duration,
+    /// The token's subject.
+    #[arg(long, default_value = "operator")]
+    pub sub: String,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a login. Without --password-stdin a password is generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// commune_officer, province_analyst, province_admin, national_analyst or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long)]
+        commune: Option<String>,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `90`, `90s`, `15m`, `1h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 15m, 1h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{s:?} is not a duration like 90s, 15m, 1h or 7d")),
+    };
+    if secs == 0 {
+        return Err("a duration must be positive".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +136,39 @@ pub struct Config {
     #[arg(long, env = "INNOREPORT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
 
+    /// Secret for signing tokens (HS256, at least 32 bytes). When unset, one is generated
+    /// once, stored in the database (shared by replicas) and a warning is logged: set it in
+    /// production.
+    #[arg(
+        long,
+        env = "INNOREPORT_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Issuer (`iss`) of the tokens.
+    #[arg(
+        long,
+        env = "INNOREPORT_JWT_ISSUER",
+        default_value = "innoreport",
+        global = true
+    )]
+    pub jwt_issuer: String,
+
+    /// Audience (`aud`) of the tokens.
+    #[arg(
+        long,
+        env = "INNOREPORT_JWT_AUDIENCE",
+        default_value = "innoreport-api",
+        global = true
+    )]
+    pub jwt_audience: String,
+
+    /// Lifetime of tokens from POST /api/v1/auth/token (90s, 15m, 1h, ...).
+    #[arg(long, env = "INNOREPORT_TOKEN_TTL", default_value = "1h", value_parser = parse_duration, global = true)]
+    pub token_ttl: std::time::Duration,
+
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(
         long,
@@ -103,6 +199,17 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.config.bind, "127.0.0.1:9000");
         assert!(!cli.config.seed);
+    }
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_duration("1h").unwrap().as_secs(), 3600);
+        assert_eq!(parse_duration("7d").unwrap().as_secs(), 604_800);
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
     }
 
     #[test]

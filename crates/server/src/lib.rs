@@ -4,5 +4,5 @@
 pub mod config;
 pub mod startup;
 
-pub use config::{Cli, Command, Config, LogFormat};
+pub use config::{Cli, Command, Config, LogFormat, TokenArgs, UserCommand};
 pub use startup::{Application, StartupError};

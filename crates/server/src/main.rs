@@ -1,6 +1,13 @@
+use std::io::BufRead;
+
 use clap::Parser;
-use innoreport_server::startup::{Application, init_tracing, prepare_store};
-use innoreport_server::{Cli, Command};
+use innoreport_core::{CommuneCode, Principal, ProvinceCode, Role};
+use innoreport_server::startup::{
+    Application, bootstrap_admin, init_tracing, prepare_store, token_keys,
+};
+use innoreport_server::{Cli, Command, Config, TokenArgs, UserCommand};
+
+type Failure = Box<dyn std::error::Error>;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -10,19 +17,26 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     init_tracing(config.log_format);
-    let result: Result<(), Box<dyn std::error::Error>> = match cli.command.unwrap_or(Command::Serve)
-    {
+    let result: Result<(), Failure> = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => innoreport_store::Store::open(&config.database_url, 1)
             .and_then(|s| s.migrate())
             .map(|applied| tracing::info!(?applied, "migrations up to date"))
             .map_err(Into::into),
-        Command::Seed => prepare_store(&innoreport_server::Config {
+        Command::Seed => prepare_store(&Config {
             seed: false,
             ..config.clone()
         })
         .and_then(|s| s.seed().map_err(Into::into))
         .map(|seeded| tracing::info!(?seeded, "reference data loaded"))
         .map_err(Into::into),
+        Command::Token(args) => mint_token(&config, args),
+        Command::User(UserCommand::Create {
+            username,
+            role,
+            province,
+            commune,
+            password_stdin,
+        }) => create_user(&config, username, role, province, commune, password_stdin),
         Command::Serve => serve(config),
         Command::Openapi => unreachable!("handled above"),
     };
@@ -36,17 +50,116 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn serve(config: innoreport_server::Config) -> Result<(), Box<dyn std::error::Error>> {
+fn serve(config: Config) -> Result<(), Failure> {
     actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&config)?;
+        let store = prepare_store(&config)?;
+        if let Some(password) = bootstrap_admin(&store)? {
+            tracing::warn!("no logins existed: created the login 'admin'; its password is printed once on stderr");
+            eprintln!("\n  innoreport: first start. Sign in as  admin / {password}\n  (change it by creating your own admin and disabling this one)\n");
+        }
+        let app = Application::with_store(&config, store)?;
         tracing::info!(
             address = %config.bind,
             port = app.port(),
             database = %innoreport_store::Backend::from_url(&config.database_url).name(),
-            "innoreport listening; API docs at /docs"
+            "innoreport listening; API docs at /docs/"
         );
         app.run_until_stopped().await?;
         tracing::info!("innoreport stopped");
         Ok(())
     })
+}
+
+fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {
+    let store = prepare_store(config)?;
+    let role: Role = args.role.parse()?;
+    let commune = args
+        .commune
+        .as_deref()
+        .map(CommuneCode::parse)
+        .transpose()?;
+    let mut province = args
+        .province
+        .as_deref()
+        .map(ProvinceCode::parse)
+        .transpose()?;
+    if let Some(c) = &commune {
+        let mut conn = store.conn()?;
+        let of_commune = innoreport_store::reports::commune_province(&mut conn, c.as_str())?
+            .ok_or_else(|| format!("there is no commune {c}"))?;
+        match &province {
+            Some(p) if p.as_str() != of_commune => {
+                return Err(format!("commune {c} is in province {of_commune}, not {p}").into());
+            }
+            Some(_) => {}
+            None => province = Some(ProvinceCode::parse(&of_commune)?),
+        }
+    }
+    let principal = Principal {
+        subject: args.sub,
+        role,
+        province,
+        commune,
+    };
+    principal.check_shape()?;
+    let keys = token_keys(config, &store)?;
+    println!("{}", keys.mint(&principal, args.ttl));
+    Ok(())
+}
+
+fn create_user(
+    config: &Config,
+    username: String,
+    role: String,
+    province: Option<String>,
+    commune: Option<String>,
+    password_stdin: bool,
+) -> Result<(), Failure> {
+    let store = prepare_store(config)?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    let account = innoreport_api::accounts::NewAccount {
+        username,
+        role: role.parse()?,
+        province,
+        commune,
+        password,
+        display_name: String::new(),
+    };
+    let mut conn = store.conn()?;
+    match innoreport_api::accounts::create_account(&mut conn, account) {
+        Ok((created, _)) => {
+            println!(
+                "created {} ({}{}{})",
+                created.username,
+                created.role,
+                created
+                    .province
+                    .as_deref()
+                    .map(|p| format!(", province {p}"))
+                    .unwrap_or_default(),
+                created
+                    .commune
+                    .as_deref()
+                    .map(|c| format!(", commune {c}"))
+                    .unwrap_or_default()
+            );
+            if let Some(p) = created.generated_password {
+                println!("password: {p}");
+            }
+            Ok(())
+        }
+        Err(innoreport_api::accounts::AccountError::Invalid(errors)) => Err(errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+            .into()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::Server;
-use innoreport_api::AppState;
+use innoreport_api::auth::{MIN_SECRET_BYTES, TokenKeys, random_token};
+use innoreport_api::{AppState, Clock};
 use innoreport_store::{Store, StoreError};
 use tracing_actix_web::TracingLogger;
 
@@ -17,6 +18,69 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("INNOREPORT_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")]
+    WeakSecret,
+}
+
+/// The name under which a generated development signing key is stored.
+const GENERATED_SECRET: &str = "jwt_secret";
+
+/// The token keys: from configuration, or a generated key stored in the database (so that
+/// every replica and the `innoreport token` command share it).
+pub fn token_keys(config: &Config, store: &Store) -> Result<TokenKeys, StartupError> {
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone(),
+        None => {
+            let mut conn = store.conn()?;
+            let (secret, created) = innoreport_store::settings::get_or_create_setting(
+                &mut conn,
+                GENERATED_SECRET,
+                || random_token(48),
+            )?;
+            if created {
+                tracing::warn!(
+                    "INNOREPORT_JWT_SECRET is not set: generated a signing key and stored it in the database; \
+                     set INNOREPORT_JWT_SECRET in production"
+                );
+            } else {
+                tracing::warn!(
+                    "INNOREPORT_JWT_SECRET is not set: using the generated signing key stored in the database"
+                );
+            }
+            secret
+        }
+    };
+    TokenKeys::new(
+        secret.as_bytes(),
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.token_ttl,
+    )
+    .map_err(|_| StartupError::WeakSecret)
+}
+
+/// On an empty users table, creates the login `admin` with a generated password and prints
+/// it once, so a fresh installation can be used at once. Nothing is created when any login
+/// exists.
+pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
+    let mut conn = store.conn()?;
+    if innoreport_store::users::count_users(&mut conn)? > 0 {
+        return Ok(None);
+    }
+    let password = random_token(15);
+    let user = innoreport_store::users::NewUser::new(
+        "admin",
+        innoreport_api::auth::hash_password(&password),
+        "admin",
+        None,
+        None,
+        chrono::Utc::now(),
+    );
+    if innoreport_store::users::create_user(&mut conn, &user)? {
+        Ok(Some(password))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Opens the database, applies migrations and (unless disabled) loads the reference data.
@@ -50,13 +114,23 @@ impl Application {
 
     /// Binds the listener over an already prepared store.
     pub fn with_store(config: &Config, store: Store) -> Result<Application, StartupError> {
+        Self::with_clock(config, store, Clock::system())
+    }
+
+    /// Binds the listener, with a clock a test can set.
+    pub fn with_clock(
+        config: &Config,
+        store: Store,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| StartupError::Bind(config.bind.clone(), e))?;
         let port = listener
             .local_addr()
             .map_err(|e| StartupError::Bind(config.bind.clone(), e))?
             .port();
-        let state = AppState::new(store);
+        let keys = token_keys(config, &store)?;
+        let state = AppState::new(store, keys).with_clock(clock);
         let mut server = HttpServer::new(move || {
             innoreport_api::app(state.clone()).wrap(TracingLogger::default())
         })

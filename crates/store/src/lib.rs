@@ -6,10 +6,13 @@
 
 pub mod db;
 pub mod reference;
+pub mod reports;
 pub mod schema;
 pub mod seed;
+pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod users;
 
 use std::time::Duration;
 

@@ -114,6 +114,20 @@ pub fn get_commune(conn: &mut DbConnection, code: &str) -> Result<Option<Commune
         .optional()?)
 }
 
+/// Commune code → province code, for `only` these communes or for all.
+pub fn commune_provinces(
+    conn: &mut DbConnection,
+    only: Option<&[String]>,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut q = communes::table
+        .select((communes::code, communes::province_code))
+        .into_boxed();
+    if let Some(only) = only {
+        q = q.filter(communes::code.eq_any(only.to_vec()));
+    }
+    Ok(q.load::<(String, String)>(conn)?.into_iter().collect())
+}
+
 pub fn count_communes(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(communes::table.count().get_result(conn)?)
 }

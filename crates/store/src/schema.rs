@@ -143,6 +143,28 @@ diesel::joinable!(revision_values -> indicators (indicator_code));
 diesel::joinable!(targets -> communes (commune_code));
 diesel::joinable!(targets -> indicators (indicator_code));
 
+diesel::table! {
+    report_reviews (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        action -> Text,
+        actor -> Text,
+        comment -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_settings (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(report_reviews -> reports (report_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
     communes,
@@ -155,4 +177,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revisions,
     revision_values,
     targets,
+    report_reviews,
+    server_settings,
 );

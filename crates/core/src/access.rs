@@ -1,0 +1,283 @@
+//! Who may do what, where: the one authorization policy of the product.
+//!
+//! Every endpoint names the action it performs and the unit it touches, and asks [`allows`].
+//! Keeping the policy here, free of HTTP, makes the whole role × scope matrix testable in one
+//! table.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::codes::{CommuneCode, ProvinceCode};
+
+/// The roles of API.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A commune's officer or its reporting system: its own commune.
+    CommuneOfficer,
+    /// Reads its own province.
+    ProvinceAnalyst,
+    /// Its own province: read, review, reopen, targets, users.
+    ProvinceAdmin,
+    /// Reads everything.
+    NationalAnalyst,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::CommuneOfficer,
+        Role::ProvinceAnalyst,
+        Role::ProvinceAdmin,
+        Role::NationalAnalyst,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CommuneOfficer => "commune_officer",
+            Role::ProvinceAnalyst => "province_analyst",
+            Role::ProvinceAdmin => "province_admin",
+            Role::NationalAnalyst => "national_analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Does the role need a province (and a commune) to be meaningful?
+    pub fn needs_province(self) -> bool {
+        matches!(
+            self,
+            Role::CommuneOfficer | Role::ProvinceAnalyst | Role::ProvinceAdmin
+        )
+    }
+
+    pub fn needs_commune(self) -> bool {
+        self == Role::CommuneOfficer
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}: expected one of commune_officer, province_analyst, province_admin, national_analyst, admin"))
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub role: Role,
+    pub province: Option<ProvinceCode>,
+    pub commune: Option<CommuneCode>,
+}
+
+impl Principal {
+    /// Checks that the scope fields fit the role (a commune officer has a commune and its
+    /// province; a province role has a province and no commune; national roles have neither).
+    pub fn check_shape(&self) -> Result<(), String> {
+        match (
+            self.role.needs_province(),
+            &self.province,
+            self.role.needs_commune(),
+            &self.commune,
+        ) {
+            (true, None, ..) => Err(format!("role {} needs a province", self.role)),
+            (false, Some(_), ..) => Err(format!("role {} has no province", self.role)),
+            (_, _, true, None) => Err(format!("role {} needs a commune", self.role)),
+            (_, _, false, Some(_)) => Err(format!("role {} has no commune", self.role)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What a request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read reports, aggregates, compliance, targets.
+    Read,
+    /// Submit or correct a commune's report.
+    Submit,
+    /// Approve, return, unapprove or reopen a report.
+    Review,
+    /// Set a commune's targets.
+    ManageTargets,
+    /// Create logins.
+    ManageUsers,
+}
+
+/// What a request touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// The whole country (every province).
+    Nation,
+    /// One province as a whole (its totals).
+    Province(&'a str),
+    /// One commune (its own values), in its province.
+    Commune { commune: &'a str, province: &'a str },
+}
+
+/// The policy. Commune officers see their own commune and their province's totals, never
+/// another commune's values; province roles stay in their province; national analysts read
+/// everything; admins do everything.
+pub fn allows(p: &Principal, action: Action, target: Target<'_>) -> bool {
+    let own_province = |code: &str| {
+        p.province
+            .as_ref()
+            .is_some_and(|mine| mine.as_str() == code)
+    };
+    let own_commune = |code: &str| p.commune.as_ref().is_some_and(|mine| mine.as_str() == code);
+    match p.role {
+        Role::Admin => true,
+        Role::NationalAnalyst => action == Action::Read,
+        Role::ProvinceAdmin => match target {
+            Target::Nation => false,
+            Target::Province(code) => own_province(code),
+            Target::Commune { province, .. } => own_province(province),
+        },
+        Role::ProvinceAnalyst => {
+            action == Action::Read
+                && match target {
+                    Target::Nation => false,
+                    Target::Province(code) => own_province(code),
+                    Target::Commune { province, .. } => own_province(province),
+                }
+        }
+        Role::CommuneOfficer => match (action, target) {
+            (Action::Read | Action::Submit, Target::Commune { commune, province }) => {
+                own_commune(commune) && own_province(province)
+            }
+            (Action::Read, Target::Province(code)) => own_province(code),
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: Role, province: Option<&str>, commune: Option<&str>) -> Principal {
+        Principal {
+            subject: "t".into(),
+            role,
+            province: province.map(|p| ProvinceCode::parse(p).unwrap()),
+            commune: commune.map(|c| CommuneCode::parse(c).unwrap()),
+        }
+    }
+
+    const OWN: Target<'static> = Target::Commune {
+        commune: "03808",
+        province: "14",
+    };
+    const NEIGHBOUR: Target<'static> = Target::Commune {
+        commune: "03811",
+        province: "14",
+    };
+    const ELSEWHERE: Target<'static> = Target::Commune {
+        commune: "00070",
+        province: "01",
+    };
+
+    #[test]
+    fn the_role_scope_matrix() {
+        use Action::*;
+        let officer = who(Role::CommuneOfficer, Some("14"), Some("03808"));
+        let analyst = who(Role::ProvinceAnalyst, Some("14"), None);
+        let padmin = who(Role::ProvinceAdmin, Some("14"), None);
+        let national = who(Role::NationalAnalyst, None, None);
+        let admin = who(Role::Admin, None, None);
+        // (principal, action, target, allowed)
+        let cases = [
+            (&officer, Submit, OWN, true),
+            (&officer, Read, OWN, true),
+            (&officer, Submit, NEIGHBOUR, false),
+            (&officer, Read, NEIGHBOUR, false),
+            (&officer, Read, Target::Province("14"), true),
+            (&officer, Read, Target::Province("01"), false),
+            (&officer, Read, Target::Nation, false),
+            (&officer, Review, OWN, false),
+            (&officer, ManageTargets, OWN, false),
+            (&analyst, Read, NEIGHBOUR, true),
+            (&analyst, Read, ELSEWHERE, false),
+            (&analyst, Submit, OWN, false),
+            (&analyst, Review, OWN, false),
+            (&analyst, Read, Target::Province("14"), true),
+            (&analyst, Read, Target::Province("01"), false),
+            (&padmin, Review, NEIGHBOUR, true),
+            (&padmin, Review, ELSEWHERE, false),
+            (&padmin, ManageTargets, OWN, true),
+            (&padmin, ManageUsers, Target::Province("14"), true),
+            (&padmin, Read, Target::Nation, false),
+            (&national, Read, ELSEWHERE, true),
+            (&national, Read, Target::Nation, true),
+            (&national, Submit, OWN, false),
+            (&national, Review, OWN, false),
+            (&admin, Review, ELSEWHERE, true),
+            (&admin, Submit, OWN, true),
+        ];
+        for (p, action, target, expected) in cases {
+            assert_eq!(
+                allows(p, action, target),
+                expected,
+                "{:?} {action:?} {target:?}",
+                p.role
+            );
+        }
+    }
+
+    #[test]
+    fn an_officer_whose_commune_is_in_another_province_gets_nothing() {
+        // A token claiming commune 03808 but province 01 must not open commune 03808 of 14.
+        let odd = who(Role::CommuneOfficer, Some("01"), Some("03808"));
+        assert!(!allows(&odd, Action::Submit, OWN));
+    }
+
+    #[test]
+    fn scope_shapes_follow_the_role() {
+        assert!(
+            who(Role::CommuneOfficer, Some("14"), Some("03808"))
+                .check_shape()
+                .is_ok()
+        );
+        assert!(
+            who(Role::CommuneOfficer, Some("14"), None)
+                .check_shape()
+                .is_err()
+        );
+        assert!(
+            who(Role::ProvinceAnalyst, None, None)
+                .check_shape()
+                .is_err()
+        );
+        assert!(
+            who(Role::ProvinceAdmin, Some("14"), Some("03808"))
+                .check_shape()
+                .is_err()
+        );
+        assert!(
+            who(Role::NationalAnalyst, Some("14"), None)
+                .check_shape()
+                .is_err()
+        );
+        assert!(who(Role::Admin, None, None).check_shape().is_ok());
+        assert_eq!(
+            "province_admin".parse::<Role>().unwrap(),
+            Role::ProvinceAdmin
+        );
+        assert!("root".parse::<Role>().is_err());
+    }
+}
