@@ -147,3 +147,19 @@ async fn a_json_import_takes_an_array_of_reports() {
         422,
     );
 }
+
+#[actix_web::test]
+async fn oversized_uploads_are_refused_with_a_problem() {
+    let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;
+    let admin = son_la_admin();
+    let huge = "x".repeat(17 * 1024 * 1024);
+    let res = app
+        .post_raw(&admin, "/api/v1/imports", "text/csv", &huge)
+        .await;
+    assert_problem(&res, 413);
+    let big_json = format!("{{\"dataset\":\"{}\"}}", "y".repeat(5 * 1024 * 1024));
+    let res = app
+        .post_raw(&admin, "/api/v1/reports", "application/json", &big_json)
+        .await;
+    assert_problem(&res, 413);
+}

@@ -129,7 +129,8 @@ pub fn app(
     // its prefix, so a later service would never see `/api/v1/openapi.json`.
     let docs = SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, openapi());
     let (app, _) = routes(App::new().service(docs).into_utoipa_app()).split_for_parts();
-    app.app_data(web::Data::new(state))
+    app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(problem::ensure_problem))
+        .app_data(web::Data::new(state))
         .app_data(
             web::JsonConfig::default()
                 .limit(4 * 1024 * 1024)

@@ -255,3 +255,45 @@ pub async fn unknown_route(req: HttpRequest) -> HttpResponse {
         &format!("No resource at {} {}.", req.method(), req.path()),
     )
 }
+
+/// Turns any error answer that is not already a problem document (actix's own 404/405/413
+/// answers, payload errors) into one, so every error a client sees has the same shape.
+pub fn ensure_problem<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+            res.map_into_left_body(),
+        ));
+    }
+    let status = res.status();
+    let (kind, title) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Payload too large"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        s if s.is_server_error() => ("internal", "Internal error"),
+        _ => ("bad-request", "Bad request"),
+    };
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than this endpoint accepts.".to_owned()
+        }
+        s if s.is_server_error() => "An unexpected error occurred; it has been logged.".to_owned(),
+        s => {
+            s.canonical_reason()
+                .unwrap_or("The request was refused.")
+                .to_owned()
+                + "."
+        }
+    };
+    let (req, _) = res.into_parts();
+    let new = problem_response(status, kind, title, &detail);
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
