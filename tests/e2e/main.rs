@@ -4,6 +4,7 @@
 
 mod support;
 
+mod analysis;
 mod auth;
 mod binary;
 mod imports;

@@ -21,7 +21,7 @@ pub const AUDIENCE: &str = "innoreport-api";
 /// A running application on its own fresh database.
 pub struct TestApp {
     pub address: String,
-    pub db: TestDatabase,
+    pub db: std::sync::Arc<TestDatabase>,
     pub clock: Clock,
     client: awc::Client,
 }
@@ -108,11 +108,18 @@ pub fn son_la_admin() -> String {
 impl TestApp {
     /// A fresh database, migrated and seeded, and the application serving it.
     pub async fn spawn() -> TestApp {
-        Self::spawn_on(TestDatabase::new()).await
+        Self::spawn_on(std::sync::Arc::new(TestDatabase::new())).await
+    }
+
+    /// A second server process on the same database, as a replica behind a load balancer.
+    pub async fn replica(&self) -> TestApp {
+        let app = Self::spawn_on(std::sync::Arc::clone(&self.db)).await;
+        app.clock.set(self.clock.now());
+        app
     }
 
     /// The application over an existing test database (as a restart would start it).
-    pub async fn spawn_on(db: TestDatabase) -> TestApp {
+    pub async fn spawn_on(db: std::sync::Arc<TestDatabase>) -> TestApp {
         let config = test_config(&db);
         let store = prepare_store(&config).expect("the store is ready");
         let clock = Clock::system();
@@ -187,6 +194,11 @@ impl TestApp {
             .bearer_auth(token)
             .insert_header(("content-type", content_type));
         read(req.send_body(body.to_owned()).await.expect("answered")).await
+    }
+
+    pub async fn put_json(&self, token: &str, path: &str, body: &Value) -> Answer {
+        let req = self.client.put(self.url(path)).bearer_auth(token);
+        read(req.send_json(body).await.expect("answered")).await
     }
 
     /// POST /api/v1/reports.

@@ -6,9 +6,12 @@
 //! `openapi/openapi.json` can be checked against the code.
 
 pub mod accounts;
+pub mod analysis;
 pub mod auth;
+pub mod export;
 pub mod health;
 pub mod imports;
+pub mod live;
 pub mod problem;
 pub mod reference;
 pub mod reports;
@@ -42,6 +45,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
+        (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "operations", description = "Health and readiness"),
     ),
@@ -82,6 +86,11 @@ where
                 .service(reports::list_reviews)
                 .service(reports::review_report)
                 .service(imports::import_reports)
+                .service(analysis::aggregates)
+                .service(analysis::compliance_report)
+                .service(analysis::put_targets)
+                .service(analysis::get_targets)
+                .service(analysis::dashboard)
                 .service(reference::list_provinces)
                 .service(reference::get_province)
                 .service(reference::list_communes)

@@ -1,6 +1,6 @@
 //! Reference data: provinces, communes, indicators and data sets.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use innoreport_store::reference::{self, CommuneRow, ProvinceSummary};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::export::{ExportParams, Table};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -154,17 +155,42 @@ fn province_code(code: &str) -> Result<(), ApiError> {
 /// The 34 provinces.
 #[utoipa::path(
     tag = "reference",
-    responses((status = 200, description = "The 34 provinces in code order", body = ProvinceList)),
+    params(ExportParams),
+    responses((status = 200, description = "The 34 provinces in code order (JSON, CSV or xlsx)", body = ProvinceList)),
 )]
 #[get("/provinces")]
 pub async fn list_provinces(
+    req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<web::Json<ProvinceList>, ApiError> {
+    export: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
     let rows = state.db(reference::list_provinces).await?;
-    Ok(web::Json(ProvinceList {
+    let doc = ProvinceList {
         items: rows.into_iter().map(Province::from).collect(),
         next_cursor: None,
-    }))
+    };
+    let mut table = Table::new(
+        "provinces",
+        &[
+            ("code", "Mã tỉnh"),
+            ("name", "Tên tỉnh"),
+            ("name_en", "Tên tiếng Anh"),
+            ("division_type", "Loại"),
+            ("communes", "Số xã"),
+        ],
+    );
+    for p in &doc.items {
+        table.push(vec![
+            p.code.as_str().into(),
+            p.name.as_str().into(),
+            p.name_en.as_str().into(),
+            p.division_type.as_str().into(),
+            (p.communes as f64).into(),
+        ]);
+    }
+    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
+        HttpResponse::Ok().json(&doc)
+    })
 }
 
 /// One province.
@@ -194,7 +220,7 @@ pub async fn get_province(
 /// The communes of a province, in code order, paged.
 #[utoipa::path(
     tag = "reference",
-    params(("code" = String, Path, description = "GSO 2-digit province code", example = "14"), PageParams),
+    params(("code" = String, Path, description = "GSO 2-digit province code", example = "14"), PageParams, ExportParams),
     responses(
         (status = 200, description = "One page of communes", body = CommuneList),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -203,10 +229,12 @@ pub async fn get_province(
 )]
 #[get("/provinces/{code}/communes")]
 pub async fn list_communes(
+    req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
     page: web::Query<PageParams>,
-) -> Result<web::Json<CommuneList>, ApiError> {
+    export: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     province_code(&code)?;
     let limit = page.limit()?;
@@ -224,14 +252,36 @@ pub async fn list_communes(
             "There is no province with code {code:?}."
         )));
     }
-    Ok(web::Json(page_of(
+    let doc = page_of(
         rows,
         limit,
         "commune",
         |c| &c.code,
         Commune::from,
         |items, next_cursor| CommuneList { items, next_cursor },
-    )))
+    );
+    let mut table = Table::new(
+        &format!("communes_{code}"),
+        &[
+            ("code", "Mã xã"),
+            ("name", "Tên xã"),
+            ("name_en", "Tên tiếng Anh"),
+            ("province", "Mã tỉnh"),
+            ("division_type", "Loại"),
+        ],
+    );
+    for c in &doc.items {
+        table.push(vec![
+            c.code.as_str().into(),
+            c.name.as_str().into(),
+            c.name_en.as_str().into(),
+            c.province.as_str().into(),
+            c.division_type.as_str().into(),
+        ]);
+    }
+    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
+        HttpResponse::Ok().json(&doc)
+    })
 }
 
 /// Builds a page from `limit + 1` rows: the extra row only says that there is more.

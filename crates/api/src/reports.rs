@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
+use crate::export::{Cell, ExportParams, Table};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::reference::{PageParams, encode_cursor};
 use crate::state::AppState;
@@ -742,9 +743,9 @@ pub struct ReportList {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(ReportQuery, PageParams),
+    params(ReportQuery, PageParams, ExportParams),
     responses(
-        (status = 200, description = "One page of reports", body = ReportList),
+        (status = 200, description = "One page of reports (JSON, CSV or xlsx)", body = ReportList),
         (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
@@ -752,11 +753,13 @@ pub struct ReportList {
 )]
 #[get("/reports")]
 pub async fn list_reports(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     query: web::Query<ReportQuery>,
     page: web::Query<PageParams>,
-) -> Result<web::Json<ReportList>, ApiError> {
+    export: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
     let limit = page.limit()?;
     let after = page
         .after("report")?
@@ -821,9 +824,59 @@ pub async fn list_reports(
     } else {
         None
     };
-    let items = rows
+    let items: Vec<ReportOut> = rows
         .into_iter()
         .map(|r| report_out(&catalog, r, Vec::new(), now))
         .collect();
-    Ok(web::Json(ReportList { items, next_cursor }))
+    let table = reports_table(&catalog, &items);
+    let doc = ReportList { items, next_cursor };
+    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
+        HttpResponse::Ok().json(&doc)
+    })
+}
+
+/// One row per report, one column per indicator (in catalog order) that any report has.
+fn reports_table(catalog: &Catalog, items: &[ReportOut]) -> Table {
+    let mut table = Table::new(
+        "reports",
+        &[
+            ("commune", "Mã xã"),
+            ("province", "Mã tỉnh"),
+            ("dataset", "Biểu mẫu"),
+            ("period", "Kỳ báo cáo"),
+            ("revision", "Lần sửa"),
+            ("status", "Trạng thái"),
+            ("timeliness", "Đúng hạn"),
+            ("first_received_at", "Nhận lần đầu (UTC)"),
+            ("received_at", "Nhận bản hiện hành (UTC)"),
+        ],
+    );
+    let codes: Vec<&innoreport_core::Indicator> = catalog
+        .indicators
+        .iter()
+        .filter(|i| items.iter().any(|r| r.values.contains_key(i.code.as_str())))
+        .collect();
+    for i in &codes {
+        table.add_column(i.code.as_str(), &i.name_vi);
+    }
+    for r in items {
+        let mut row: Vec<Cell> = vec![
+            r.commune.as_str().into(),
+            r.province.as_str().into(),
+            r.dataset.as_str().into(),
+            r.period.as_str().into(),
+            (r.revision as f64).into(),
+            r.status.as_str().into(),
+            r.timeliness.as_str().into(),
+            r.first_received_at.to_rfc3339().into(),
+            r.received_at.to_rfc3339().into(),
+        ];
+        row.extend(
+            codes
+                .iter()
+                .map(|i| Cell::from(r.values.get(i.code.as_str()).copied())),
+        );
+        table.push(row);
+    }
+    table
 }

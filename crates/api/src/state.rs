@@ -8,6 +8,7 @@ use innoreport_core::Catalog;
 use innoreport_store::{DbConnection, Store, StoreError};
 
 use crate::auth::TokenKeys;
+use crate::live::{LiveView, Snapshot};
 use crate::problem::ApiError;
 
 /// The server's clock: the system time, or a time set by a test. Deadlines, locks and
@@ -43,6 +44,7 @@ pub struct AppState {
     pub store: Store,
     pub keys: Arc<TokenKeys>,
     pub clock: Clock,
+    pub live: Arc<LiveView>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             store,
             keys: Arc::new(keys),
             clock: Clock::system(),
+            live: Arc::new(LiveView::default()),
         }
     }
 
@@ -77,6 +80,12 @@ impl AppState {
         })
         .await?;
         Ok(result?)
+    }
+
+    /// The live view, caught up with the database.
+    pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
+        let live = Arc::clone(&self.live);
+        self.db(move |conn| live.refresh(conn)).await
     }
 
     /// The catalog as stored.

@@ -10,9 +10,11 @@ pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod settings;
+pub mod targets;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;
+pub mod views;
 
 use std::time::Duration;
 

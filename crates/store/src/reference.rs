@@ -106,6 +106,14 @@ pub fn list_communes(
     Ok(q.load(conn)?)
 }
 
+/// Every commune, in code order.
+pub fn all_communes(conn: &mut DbConnection) -> Result<Vec<CommuneRow>, StoreError> {
+    Ok(communes::table
+        .select(CommuneRow::as_select())
+        .order(communes::code)
+        .load(conn)?)
+}
+
 pub fn get_commune(conn: &mut DbConnection, code: &str) -> Result<Option<CommuneRow>, StoreError> {
     Ok(communes::table
         .find(code)

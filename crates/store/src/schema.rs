@@ -109,6 +109,7 @@ diesel::table! {
         author -> Text,
         received_at -> Timestamp,
         comment -> Nullable<Text>,
+        tx -> Nullable<BigInt>,
     }
 }
 

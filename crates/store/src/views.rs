@@ -1,0 +1,107 @@
+//! What in-memory views of current values read to stay up to date.
+//!
+//! A view keeps a cursor and asks for the reports whose current revision changed since it.
+//! On SQLite (one writer at a time) revision ids commit in order, so the cursor is the highest
+//! id seen. On PostgreSQL ids can commit out of order, so the cursor is the oldest transaction
+//! still running at the previous read (`pg_snapshot_xmin`): everything at or above it is read
+//! again, which is idempotent, and nothing that commits late is skipped.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use innoreport_core::validation::Values;
+
+use crate::StoreError;
+use crate::db::DbConnection;
+use crate::schema::{reports, revision_values, revisions};
+
+/// A report's current state, as a view needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportState {
+    pub report_id: i64,
+    pub dataset: String,
+    pub period: String,
+    pub commune: String,
+    pub first_received_at: DateTime<Utc>,
+    pub values: Values,
+}
+
+#[derive(QueryableByName)]
+struct Xmin {
+    #[diesel(sql_type = BigInt)]
+    xmin: i64,
+}
+
+/// The reports whose current revision changed since `cursor` (0: all), and the next cursor.
+pub fn changes_since(
+    conn: &mut DbConnection,
+    cursor: i64,
+) -> Result<(Vec<ReportState>, i64), StoreError> {
+    type Row = (i64, String, String, String, NaiveDateTime, i64);
+    // PostgreSQL: read the horizon first; whatever is still running now has a transaction id
+    // at or above it and is read next time.
+    let horizon = match conn {
+        DbConnection::Pg(c) => Some(
+            diesel::sql_query(
+                "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS xmin",
+            )
+            .get_result::<Xmin>(c)?
+            .xmin,
+        ),
+        DbConnection::Sqlite(_) => None,
+    };
+    let mut query = reports::table
+        .inner_join(
+            revisions::table.on(revisions::report_id
+                .eq(reports::id)
+                .and(revisions::number.eq(reports::current_revision))),
+        )
+        .select((
+            reports::id,
+            reports::dataset_code,
+            reports::period,
+            reports::commune_code,
+            reports::first_received_at,
+            revisions::id,
+        ))
+        .into_boxed();
+    query = match horizon {
+        Some(_) => query.filter(revisions::tx.ge(cursor)),
+        None => query.filter(revisions::id.gt(cursor)),
+    };
+    let rows: Vec<Row> = query.load(conn)?;
+    let next = horizon.unwrap_or_else(|| rows.iter().map(|r| r.5).max().unwrap_or(cursor));
+    let ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
+    let mut values: HashMap<i64, Values> = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let vals: Vec<(i64, String, Option<f64>)> = revision_values::table
+            .filter(revision_values::revision_id.eq_any(chunk))
+            .select((
+                revision_values::revision_id,
+                revision_values::indicator_code,
+                revision_values::value,
+            ))
+            .load(conn)?;
+        for (rid, code, v) in vals {
+            if let Some(v) = v {
+                values.entry(rid).or_default().insert(code, v);
+            }
+        }
+    }
+    let states = rows
+        .into_iter()
+        .map(
+            |(report_id, dataset, period, commune, first, rid)| ReportState {
+                report_id,
+                dataset,
+                period,
+                commune,
+                first_received_at: first.and_utc(),
+                values: values.remove(&rid).unwrap_or_default(),
+            },
+        )
+        .collect();
+    Ok((states, next))
+}

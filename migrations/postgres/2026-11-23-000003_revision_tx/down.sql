@@ -1,0 +1,2 @@
+DROP INDEX revisions_tx;
+ALTER TABLE revisions DROP COLUMN tx;
