@@ -8,6 +8,7 @@
 //! always Σ numerator / Σ denominator and never a mean of rates.
 
 pub mod compliance;
+pub mod index;
 pub mod rollup;
 
 pub use compliance::{ComplianceRow, ComplianceStatus, ComplianceSummary, compliance};
