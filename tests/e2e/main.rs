@@ -8,6 +8,7 @@ mod analysis;
 mod auth;
 mod binary;
 mod imports;
+mod index;
 mod openapi;
 mod reference;
 mod reports;

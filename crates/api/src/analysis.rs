@@ -851,6 +851,21 @@ pub struct Dashboard {
     pub top_communes: Vec<RankedCommune>,
     /// Worst five communes (empty for commune officers).
     pub bottom_communes: Vec<RankedCommune>,
+    /// The province's innovation index score and rank among the provinces (null below coverage).
+    pub index_score: Option<f64>,
+    pub index_rank: Option<u32>,
+    /// Provinces with a score.
+    pub provinces_ranked: usize,
+    /// The communes' index scores and ranks within the province (empty for commune officers).
+    pub commune_index: Vec<CommuneIndexRank>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommuneIndexRank {
+    pub commune: String,
+    pub name: String,
+    pub score: Option<f64>,
+    pub rank: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1015,7 +1030,44 @@ pub async fn dashboard(
     } else {
         (Vec::new(), Vec::new())
     };
+    let request = |level, province: Option<String>| crate::index::Request {
+        period,
+        level,
+        province,
+        uncertainty: None,
+        overrides: Vec::new(),
+    };
+    let provinces_index =
+        crate::index::run(&snapshot, &catalog, request(LevelParam::Province, None)).await?;
+    let own = provinces_index.items.iter().find(|r| r.unit == code);
+    let commune_index = if sees_communes {
+        crate::index::run(
+            &snapshot,
+            &catalog,
+            request(LevelParam::Commune, Some(code.clone())),
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|r| CommuneIndexRank {
+            commune: r.unit,
+            name: r.name,
+            score: r.score,
+            rank: r.rank,
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     Ok(HttpResponse::Ok().json(Dashboard {
+        index_score: own.and_then(|r| r.score),
+        index_rank: own.and_then(|r| r.rank),
+        provinces_ranked: provinces_index
+            .items
+            .iter()
+            .filter(|r| r.score.is_some())
+            .count(),
+        commune_index,
         province: province.code,
         name: province.name_vi,
         name_en: province.name_en,

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod export;
 pub mod health;
 pub mod imports;
+pub mod index;
 pub mod live;
 pub mod problem;
 pub mod reference;
@@ -46,6 +47,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
         (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
+        (name = "index", description = "The innovation index: scores, ranks, uncertainty, what-if, framework"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "operations", description = "Health and readiness"),
     ),
@@ -91,6 +93,10 @@ where
                 .service(analysis::put_targets)
                 .service(analysis::get_targets)
                 .service(analysis::dashboard)
+                .service(index::get_index)
+                .service(index::what_if)
+                .service(index::get_framework)
+                .service(index::put_framework)
                 .service(reference::list_provinces)
                 .service(reference::get_province)
                 .service(reference::list_communes)

@@ -318,3 +318,35 @@ pub fn load_catalog(conn: &mut DbConnection) -> Result<Catalog, StoreError> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(catalog)
 }
+
+/// Replaces the innovation index framework (pillars and their indicators) in one transaction.
+pub fn replace_framework(conn: &mut DbConnection, pillars: &[Pillar]) -> Result<(), StoreError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        diesel::delete(index_pillar_indicators::table).execute(conn)?;
+        diesel::delete(index_pillars::table).execute(conn)?;
+        for (n, p) in pillars.iter().enumerate() {
+            diesel::insert_into(index_pillars::table)
+                .values((
+                    index_pillars::code.eq(&p.code),
+                    index_pillars::sub_index.eq(p.sub_index.as_str()),
+                    index_pillars::name_vi.eq(&p.name_vi),
+                    index_pillars::name_en.eq(&p.name_en),
+                    index_pillars::position.eq(n as i32),
+                ))
+                .execute(conn)?;
+            for (m, i) in p.indicators.iter().enumerate() {
+                diesel::insert_into(index_pillar_indicators::table)
+                    .values((
+                        index_pillar_indicators::pillar_code.eq(&p.code),
+                        index_pillar_indicators::indicator_code.eq(i.indicator.as_str()),
+                        index_pillar_indicators::weight.eq(i.weight),
+                        index_pillar_indicators::direction.eq(i.direction.as_str()),
+                        index_pillar_indicators::position.eq(m as i32),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
