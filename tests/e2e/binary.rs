@@ -91,3 +91,151 @@ async fn serve_migrates_seeds_answers_and_stops_gracefully_on_sigterm() {
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
 }
+
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start(db: &TestDatabase) -> (Process, String) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_innoreport"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "1",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("INNOREPORT_JWT_SECRET", crate::support::TEST_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let client = awc::Client::default();
+    let started = Instant::now();
+    loop {
+        if let Ok(res) = client.get(format!("{url}/ready")).send().await
+            && res.status() == 200
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the binary did not start"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    (Process(child), url)
+}
+
+#[actix_web::test]
+async fn two_server_processes_on_one_database_read_each_others_writes() {
+    let db = TestDatabase::new();
+    let (_a, a) = start(&db).await;
+    let (_b, b) = start(&db).await;
+    let client = awc::Client::default();
+    let analyst = crate::support::token(innoreport_core::Role::ProvinceAnalyst, Some("14"), None);
+    let officer = crate::support::muong_la();
+    let quarter = {
+        let now = chrono::Utc::now() + chrono::Duration::hours(7);
+        use chrono::Datelike;
+        format!("{}Q{}", now.year(), (now.month() - 1) / 3 + 1)
+    };
+    let path = format!("/api/v1/aggregates?indicator=dossiers_total&period={quarter}");
+    let value = |body: serde_json::Value| body["items"][0]["value"].clone();
+    let mut res = client
+        .get(format!("{b}{path}"))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(value(res.json().await.unwrap()), serde_json::Value::Null);
+
+    let body = serde_json::json!({"dataset": "dmst-quarterly", "period": quarter, "values": {"dossiers_total": 42}});
+    let res = client
+        .post(format!("{a}/api/v1/reports"))
+        .bearer_auth(&officer)
+        .send_json(&body)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    // Read-your-writes across processes, immediately.
+    let mut res = client
+        .get(format!("{b}{path}"))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(value(res.json().await.unwrap()), serde_json::json!(42.0));
+
+    let mut metrics = client.get(format!("{a}/metrics")).send().await.unwrap();
+    let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();
+    assert!(
+        text.contains("innoreport_submissions_total{outcome=\"created\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("http_requests_total") && l.contains("/api/v1/reports")),
+        "per-route request counts: {text}"
+    );
+    let mut metrics = client.get(format!("{b}/metrics")).send().await.unwrap();
+    let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();
+    assert!(
+        text.contains("innoreport_view_refresh_seconds_count"),
+        "aggregator refresh timing"
+    );
+}
+
+#[actix_web::test]
+async fn demo_data_fills_the_province_dashboard() {
+    let db = TestDatabase::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_innoreport"))
+        .args(["demo", "--province", "14", "--years", "2", "--seed", "3"])
+        .env("DATABASE_URL", &db.url)
+        .env("INNOREPORT_JWT_SECRET", crate::support::TEST_SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(printed.starts_with("demo: 75 communes,"), "{printed}");
+    let (_server, url) = start(&db).await;
+    let year = {
+        use chrono::Datelike;
+        (chrono::Utc::now() + chrono::Duration::hours(7)).year() - 1
+    };
+    let analyst = crate::support::token(innoreport_core::Role::ProvinceAnalyst, Some("14"), None);
+    let mut res = awc::Client::default()
+        .get(format!("{url}/api/v1/provinces/14/dashboard?period={year}"))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let dash: serde_json::Value = res.json().limit(1 << 22).await.unwrap();
+    let headline = dash["headline"].as_array().unwrap();
+    assert!(
+        headline.iter().all(|h| h["value"].is_number()),
+        "every headline figure is filled: {headline:?}"
+    );
+    assert!(dash["compliance"][0]["received"].as_i64().unwrap() > 50);
+    assert_eq!(dash["top_communes"].as_array().unwrap().len(), 5);
+    assert!(
+        dash["commune_index"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["rank"] == 1)
+    );
+}

@@ -7,6 +7,7 @@ mod support;
 mod analysis;
 mod auth;
 mod binary;
+mod deploy;
 mod imports;
 mod index;
 mod openapi;

@@ -13,6 +13,7 @@ pub mod health;
 pub mod imports;
 pub mod index;
 pub mod live;
+pub mod metrics;
 pub mod problem;
 pub mod reference;
 pub mod reports;

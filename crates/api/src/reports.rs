@@ -268,6 +268,15 @@ pub(crate) fn submit_error(e: SubmitError) -> ApiError {
     }
 }
 
+fn submit_outcome(e: &SubmitError) -> &'static str {
+    match e {
+        SubmitError::Invalid(_) => "invalid",
+        SubmitError::Locked { .. } => "locked",
+        SubmitError::Stale { .. } => "stale",
+        SubmitError::Store(_) | SubmitError::DryRun(_) => "error",
+    }
+}
+
 pub(crate) fn warnings_out(catalog: &Catalog, s: &Submitted) -> Vec<ValueWarning> {
     s.warnings
         .iter()
@@ -326,9 +335,23 @@ pub async fn submit_report(
         .clone()
         .or_else(|| auth.0.commune.as_ref().map(ToString::to_string));
     let provinces = commune_provinces(&state, Some(named.into_iter().collect())).await?;
-    let submission = match check_submission(&auth, &catalog, &provinces, &body, now)? {
+    let checked = check_submission(&auth, &catalog, &provinces, &body, now).inspect_err(|_| {
+        state
+            .metrics
+            .submissions
+            .with_label_values(&["forbidden"])
+            .inc();
+    })?;
+    let submission = match checked {
         Checked::Ready(s) => OwnedSubmission::from(s),
-        Checked::Invalid(issues) => return Err(submit_error(SubmitError::Invalid(issues))),
+        Checked::Invalid(issues) => {
+            state
+                .metrics
+                .submissions
+                .with_label_values(&["invalid"])
+                .inc();
+            return Err(submit_error(SubmitError::Invalid(issues)));
+        }
     };
     let cat = catalog.clone();
     let done = state
@@ -341,7 +364,23 @@ pub async fn submit_report(
             ))
         })
         .await?
-        .map_err(submit_error)?;
+        .map_err(|e| {
+            state
+                .metrics
+                .submissions
+                .with_label_values(&[submit_outcome(&e)])
+                .inc();
+            submit_error(e)
+        })?;
+    state
+        .metrics
+        .submissions
+        .with_label_values(&[match done.outcome {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+        }])
+        .inc();
     let status = if done.outcome == Outcome::Unchanged {
         StatusCode::OK
     } else {

@@ -9,6 +9,7 @@ use innoreport_store::{DbConnection, Store, StoreError};
 
 use crate::auth::TokenKeys;
 use crate::live::{LiveView, Snapshot};
+use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
 /// The server's clock: the system time, or a time set by a test. Deadlines, locks and
@@ -45,6 +46,7 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub clock: Clock,
     pub live: Arc<LiveView>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             keys: Arc::new(keys),
             clock: Clock::system(),
             live: Arc::new(LiveView::default()),
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -85,7 +88,14 @@ impl AppState {
     /// The live view, caught up with the database.
     pub async fn snapshot(&self) -> Result<Snapshot, ApiError> {
         let live = Arc::clone(&self.live);
-        self.db(move |conn| live.refresh(conn)).await
+        let started = std::time::Instant::now();
+        let snapshot = self.db(move |conn| live.refresh(conn)).await?;
+        self.metrics
+            .view_refresh
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics.view_reports.set(snapshot.reports.len() as i64);
+        self.metrics.view_version.set(snapshot.version as i64);
+        Ok(snapshot)
     }
 
     /// The catalog as stored.

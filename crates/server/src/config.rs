@@ -27,6 +27,23 @@ pub enum Command {
     /// Manage logins.
     #[command(subcommand)]
     User(UserCommand),
+    /// Fill the database with realistic demo reports (deterministic for a seed).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// The province whose communes report (default 14, Sơn La).
+    #[arg(long, default_value = "14", conflicts_with = "national")]
+    pub province: String,
+    /// Every commune of the country instead of one province.
+    #[arg(long)]
+    pub national: bool,
+    /// Years of reports, ending with the current one.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..=20))]
+    pub years: i32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -129,8 +146,8 @@ pub struct Config {
     pub pool_size: u32,
 
     /// Load the shipped reference data at start (inserts only what is missing).
-    #[arg(long, env = "INNOREPORT_SEED", default_value_t = true, action = clap::ArgAction::Set, global = true)]
-    pub seed: bool,
+    #[arg(long, env = "INNOREPORT_LOAD_REFERENCE_DATA", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub load_reference_data: bool,
 
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "INNOREPORT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -195,10 +212,16 @@ mod tests {
         let cli = Cli::parse_from(["innoreport", "migrate", "--database-url", "postgres://h/db"]);
         assert!(matches!(cli.command, Some(Command::Migrate)));
         assert_eq!(cli.config.database_url, "postgres://h/db");
-        let cli = Cli::parse_from(["innoreport", "--bind", "127.0.0.1:9000", "--seed", "false"]);
+        let cli = Cli::parse_from([
+            "innoreport",
+            "--bind",
+            "127.0.0.1:9000",
+            "--load-reference-data",
+            "false",
+        ]);
         assert!(cli.command.is_none());
         assert_eq!(cli.config.bind, "127.0.0.1:9000");
-        assert!(!cli.config.seed);
+        assert!(!cli.config.load_reference_data);
     }
 
     #[test]

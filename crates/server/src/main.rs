@@ -23,7 +23,7 @@ fn main() -> std::process::ExitCode {
             .map(|applied| tracing::info!(?applied, "migrations up to date"))
             .map_err(Into::into),
         Command::Seed => prepare_store(&Config {
-            seed: false,
+            load_reference_data: false,
             ..config.clone()
         })
         .and_then(|s| s.seed().map_err(Into::into))
@@ -37,6 +37,7 @@ fn main() -> std::process::ExitCode {
             commune,
             password_stdin,
         }) => create_user(&config, username, role, province, commune, password_stdin),
+        Command::Demo(args) => demo(&config, args),
         Command::Serve => serve(config),
         Command::Openapi => unreachable!("handled above"),
     };
@@ -68,6 +69,35 @@ fn serve(config: Config) -> Result<(), Failure> {
         tracing::info!("innoreport stopped");
         Ok(())
     })
+}
+
+fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failure> {
+    let store = prepare_store(config)?;
+    let catalog = innoreport_store::reference::load_catalog(&mut *store.conn()?)?;
+    let province = (!args.national).then_some(args.province.as_str());
+    if let Some(p) = province
+        && innoreport_store::reference::get_province(&mut *store.conn()?, p)?.is_none()
+    {
+        return Err(format!("there is no province {p:?}").into());
+    }
+    let started = std::time::Instant::now();
+    let done = innoreport_server::demo::generate(
+        &store,
+        &catalog,
+        province,
+        args.years,
+        args.seed,
+        chrono::Utc::now(),
+    )?;
+    println!(
+        "demo: {} communes, {} reports stored, {} already there, {} left missing, in {:.1} s",
+        done.communes,
+        done.reports,
+        done.unchanged,
+        done.skipped,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {

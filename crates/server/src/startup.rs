@@ -18,6 +18,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("INNOREPORT_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")]
     WeakSecret,
 }
@@ -90,7 +92,7 @@ pub fn prepare_store(config: &Config) -> Result<Store, StartupError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
-    if config.seed {
+    if config.load_reference_data {
         let seeded = store.seed()?;
         if seeded.total() > 0 {
             tracing::info!(?seeded, "loaded reference data");
@@ -131,8 +133,16 @@ impl Application {
             .port();
         let keys = token_keys(config, &store)?;
         let state = AppState::new(store, keys).with_clock(clock);
+        // Per-route request counts and latencies, with the application's own metrics, at /metrics.
+        let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")
+            .registry(state.metrics.registry.clone())
+            .endpoint("/metrics")
+            .build()
+            .map_err(|e| StartupError::Metrics(e.to_string()))?;
         let mut server = HttpServer::new(move || {
-            innoreport_api::app(state.clone()).wrap(TracingLogger::default())
+            innoreport_api::app(state.clone())
+                .wrap(prometheus.clone())
+                .wrap(TracingLogger::default())
         })
         .shutdown_timeout(config.shutdown_timeout)
         .client_request_timeout(Duration::from_secs(30));
