@@ -216,20 +216,7 @@ fn current_revisions(
             .filter(|r| wanted.get(&r.1) == Some(&r.2))
             .collect();
         let rev_ids: Vec<i64> = revs.iter().map(|r| r.0).collect();
-        let vals: Vec<(i64, String, Option<f64>)> = revision_values::table
-            .filter(revision_values::revision_id.eq_any(&rev_ids))
-            .select((
-                revision_values::revision_id,
-                revision_values::indicator_code,
-                revision_values::value,
-            ))
-            .load(conn)?;
-        let mut by_rev: HashMap<i64, Values> = HashMap::new();
-        for (rid, code, v) in vals {
-            if let Some(v) = v {
-                by_rev.entry(rid).or_default().insert(code, v);
-            }
-        }
+        let mut by_rev = values_of_revisions(conn, &rev_ids)?;
         for (rid, report_id, _, author, received_at, comment) in revs {
             let values = by_rev.remove(&rid).unwrap_or_default();
             out.insert(
@@ -241,6 +228,30 @@ fn current_revisions(
                     values,
                 },
             );
+        }
+    }
+    Ok(out)
+}
+
+/// The values of revisions, by revision id (in chunks, to stay under parameter limits).
+pub(crate) fn values_of_revisions(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Values>, StoreError> {
+    let mut out: HashMap<i64, Values> = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let vals: Vec<(i64, String, Option<f64>)> = revision_values::table
+            .filter(revision_values::revision_id.eq_any(chunk))
+            .select((
+                revision_values::revision_id,
+                revision_values::indicator_code,
+                revision_values::value,
+            ))
+            .load(conn)?;
+        for (rid, code, v) in vals {
+            if let Some(v) = v {
+                out.entry(rid).or_default().insert(code, v);
+            }
         }
     }
     Ok(out)
@@ -549,22 +560,7 @@ pub fn list_revisions(
         ))
         .load(conn)?;
     let ids: Vec<i64> = revs.iter().map(|r| r.0).collect();
-    let mut by_rev: HashMap<i64, Values> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let vals: Vec<(i64, String, Option<f64>)> = revision_values::table
-            .filter(revision_values::revision_id.eq_any(chunk))
-            .select((
-                revision_values::revision_id,
-                revision_values::indicator_code,
-                revision_values::value,
-            ))
-            .load(conn)?;
-        for (rid, code, v) in vals {
-            if let Some(v) = v {
-                by_rev.entry(rid).or_default().insert(code, v);
-            }
-        }
-    }
+    let mut by_rev = values_of_revisions(conn, &ids)?;
     let mut previous = Values::new();
     let mut out = Vec::with_capacity(revs.len());
     for (id, number, author, at, comment) in revs {

@@ -6,8 +6,6 @@
 //! still running at the previous read (`pg_snapshot_xmin`): everything at or above it is read
 //! again, which is idempotent, and nothing that commits late is skipped.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -15,7 +13,7 @@ use innoreport_core::validation::Values;
 
 use crate::StoreError;
 use crate::db::DbConnection;
-use crate::schema::{reports, revision_values, revisions};
+use crate::schema::{reports, revisions};
 
 /// A report's current state, as a view needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,22 +72,7 @@ pub fn changes_since(
     let rows: Vec<Row> = query.load(conn)?;
     let next = horizon.unwrap_or_else(|| rows.iter().map(|r| r.5).max().unwrap_or(cursor));
     let ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
-    let mut values: HashMap<i64, Values> = HashMap::new();
-    for chunk in ids.chunks(5000) {
-        let vals: Vec<(i64, String, Option<f64>)> = revision_values::table
-            .filter(revision_values::revision_id.eq_any(chunk))
-            .select((
-                revision_values::revision_id,
-                revision_values::indicator_code,
-                revision_values::value,
-            ))
-            .load(conn)?;
-        for (rid, code, v) in vals {
-            if let Some(v) = v {
-                values.entry(rid).or_default().insert(code, v);
-            }
-        }
-    }
+    let mut values = crate::reports::values_of_revisions(conn, &ids)?;
     let states = rows
         .into_iter()
         .map(
