@@ -256,7 +256,7 @@ pub async fn aggregates(
     if let Some(own) = &only_commune {
         units.retain(|u| &u.commune == own);
     }
-    let values = snapshot.values.clone();
+    let values = snapshot.values_for(&[period.year()]);
     let (cat, code) = (catalog.clone(), indicator.code.to_string());
     let lvl = match level {
         LevelParam::Commune => Level::Commune,
@@ -578,7 +578,7 @@ async fn targets_with_actuals(
     if let Some(c) = &commune {
         units.retain(|u| &u.commune == c);
     }
-    let values = snapshot.values.clone();
+    let values = snapshot.values_for(&[year]);
     let cat = catalog.clone();
     let actuals: HashMap<(String, String), Option<f64>> = compute(move || {
         let frame = units_frame(&units)?;
@@ -929,7 +929,10 @@ pub async fn dashboard(
         Vec::new()
     };
     let units = units_of(&snapshot, Some(&code));
-    let values = snapshot.values.clone();
+    let values = snapshot.values_for(&[
+        period.year(),
+        period.previous().map_or(period.year(), |p| p.year()),
+    ]);
     let cat = catalog.clone();
     let rb = rank_by.clone();
     let (headline_rows, ranking) = compute(move || {

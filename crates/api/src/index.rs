@@ -233,7 +233,7 @@ pub(crate) async fn run(
             errors,
         ));
     }
-    let values_frame = snapshot.values.clone();
+    let values_frame = snapshot.values_for(&[req.period.year()]);
     let cat = catalog.clone();
     let period = req.period;
     let unit_list = units.clone();

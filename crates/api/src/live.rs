@@ -5,7 +5,7 @@
 //! submission is visible to the next query on this replica and on every other replica reading
 //! the same database, and no request re-reads the whole database.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -37,8 +37,10 @@ impl Units {
 /// A consistent view at one version.
 #[derive(Clone)]
 pub struct Snapshot {
-    /// Columns `commune`, `period`, `period_ord`, `indicator`, `value`.
-    pub values: Arc<DataFrame>,
+    /// The values of each year's periods (columns `commune`, `period`, `period_ord`,
+    /// `indicator`, `value`). A rollup never needs periods of two years, so only the changed
+    /// years are rebuilt after a submission.
+    pub frames: Arc<BTreeMap<i32, Arc<DataFrame>>>,
     pub reports: Arc<HashMap<i64, ReportState>>,
     pub units: Arc<Units>,
     /// Grows by one with every batch of changes applied.
@@ -46,6 +48,23 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The values of the periods of `years`, as one frame.
+    pub fn values_for(&self, years: &[i32]) -> DataFrame {
+        let mut out: Option<DataFrame> = None;
+        for y in years {
+            if let Some(frame) = self.frames.get(y) {
+                out = Some(match out {
+                    None => frame.as_ref().clone(),
+                    Some(mut acc) => {
+                        acc.vstack_mut(frame).expect("year frames share one schema");
+                        acc
+                    }
+                });
+            }
+        }
+        out.unwrap_or_else(|| build_frame(std::iter::empty()).expect("an empty frame builds"))
+    }
+
     /// First receipt times of the reports of one data set and period, by commune.
     pub fn receipts(&self, dataset: &str, period: &str) -> HashMap<String, DateTime<Utc>> {
         self.reports
@@ -60,7 +79,7 @@ impl Snapshot {
 struct Inner {
     cursor: i64,
     reports: Arc<HashMap<i64, ReportState>>,
-    frame: Option<Arc<DataFrame>>,
+    frames: Arc<BTreeMap<i32, Arc<DataFrame>>>,
     units: Option<Arc<Units>>,
     version: u64,
 }
@@ -76,8 +95,14 @@ impl std::fmt::Debug for LiveView {
     }
 }
 
-fn build_frame(reports: &HashMap<i64, ReportState>) -> PolarsResult<DataFrame> {
-    let n: usize = reports.values().map(|r| r.values.len()).sum();
+fn year_of(period: &str) -> Option<i32> {
+    period.get(..4)?.parse().ok()
+}
+
+fn build_frame<'a>(
+    reports: impl Iterator<Item = &'a ReportState> + Clone,
+) -> PolarsResult<DataFrame> {
+    let n: usize = reports.clone().map(|r| r.values.len()).sum();
     let (mut commune, mut period, mut ord, mut indicator, mut value) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -85,7 +110,7 @@ fn build_frame(reports: &HashMap<i64, ReportState>) -> PolarsResult<DataFrame> {
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for r in reports.values() {
+    for r in reports {
         let Ok(p) = Period::parse(&r.period) else {
             continue;
         };
@@ -120,26 +145,36 @@ impl LiveView {
         }
         let (changes, next) = changes_since(conn, inner.cursor)?;
         inner.cursor = next;
-        let mut changed = false;
+        let mut dirty = BTreeSet::new();
         if !changes.is_empty() {
             let reports = Arc::make_mut(&mut inner.reports);
             for state in changes {
                 if reports.get(&state.report_id) != Some(&state) {
+                    if let Some(old) = reports
+                        .get(&state.report_id)
+                        .and_then(|r| year_of(&r.period))
+                    {
+                        dirty.insert(old);
+                    }
+                    dirty.extend(year_of(&state.period));
                     reports.insert(state.report_id, state);
-                    changed = true;
                 }
             }
         }
-        if changed || inner.frame.is_none() {
-            if changed {
-                inner.version += 1;
+        if !dirty.is_empty() {
+            inner.version += 1;
+            let reports = Arc::clone(&inner.reports);
+            let frames = Arc::make_mut(&mut inner.frames);
+            for year in dirty {
+                let of_year = reports
+                    .values()
+                    .filter(|r| year_of(&r.period) == Some(year));
+                let frame = build_frame(of_year).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                frames.insert(year, Arc::new(frame));
             }
-            let frame =
-                build_frame(&inner.reports).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            inner.frame = Some(Arc::new(frame));
         }
         Ok(Snapshot {
-            values: inner.frame.clone().expect("built above"),
+            frames: Arc::clone(&inner.frames),
             reports: Arc::clone(&inner.reports),
             units: inner.units.clone().expect("loaded above"),
             version: inner.version,
