@@ -175,6 +175,20 @@ async fn two_server_processes_on_one_database_read_each_others_writes() {
         .unwrap();
     assert_eq!(value(res.json().await.unwrap()), serde_json::json!(42.0));
 
+    // Every answer carries the request id of its log line; probing random paths does not grow
+    // the metrics.
+    let probe = client
+        .get(format!("{a}/no/such/path-7f3a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 404);
+    assert!(
+        probe
+            .headers()
+            .get("x-request-id")
+            .is_some_and(|v| v.len() >= 16)
+    );
     let mut metrics = client.get(format!("{a}/metrics")).send().await.unwrap();
     let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();
     assert!(
@@ -185,6 +199,10 @@ async fn two_server_processes_on_one_database_read_each_others_writes() {
         text.lines()
             .any(|l| l.contains("http_requests_total") && l.contains("/api/v1/reports")),
         "per-route request counts: {text}"
+    );
+    assert!(
+        !text.contains("path-7f3a") && text.contains("UNMATCHED"),
+        "unknown paths share one label"
     );
     let mut metrics = client.get(format!("{b}/metrics")).send().await.unwrap();
     let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();

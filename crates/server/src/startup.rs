@@ -3,8 +3,9 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::HttpServer;
 use actix_web::dev::Server;
+use actix_web::dev::Service;
+use actix_web::{HttpMessage, HttpServer};
 use innoreport_api::auth::{MIN_SECRET_BYTES, TokenKeys, random_token};
 use innoreport_api::{AppState, Clock};
 use innoreport_store::{Store, StoreError};
@@ -137,11 +138,33 @@ impl Application {
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")
             .registry(state.metrics.registry.clone())
             .endpoint("/metrics")
+            // Unknown paths share one label, so probing random URLs cannot grow the metrics.
+            .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| StartupError::Metrics(e.to_string()))?;
         let mut server = HttpServer::new(move || {
             innoreport_api::app(state.clone())
                 .wrap(prometheus.clone())
+                .wrap_fn(|req, srv| {
+                    // Echo the request id the logs carry, so a user can quote it.
+                    let id = req
+                        .extensions()
+                        .get::<tracing_actix_web::RequestId>()
+                        .map(|id| id.to_string());
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        if let Some(id) = id
+                            .and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+                        {
+                            res.headers_mut().insert(
+                                actix_web::http::header::HeaderName::from_static("x-request-id"),
+                                id,
+                            );
+                        }
+                        Ok(res)
+                    }
+                })
                 .wrap(TracingLogger::default())
         })
         .shutdown_timeout(config.shutdown_timeout)
