@@ -202,3 +202,43 @@ async fn tokens_minted_by_the_cli_key_are_accepted() {
     assert_eq!(app.get_as(&t, "/api/v1/reports").await.status, 200);
     let _ = Duration::from_secs(1);
 }
+
+#[actix_web::test]
+async fn password_guessing_is_slowed_to_ten_attempts_a_minute_per_username() {
+    let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;
+    let admin = token(Role::Admin, None, None);
+    let created = app
+        .post_json(Some(&admin), "/api/v1/users", &json!({"username": "xa-muong-la", "role": "commune_officer", "commune": "03808", "password": "mật-khẩu-đủ-dài-123"}))
+        .await;
+    assert_eq!(created.status, 201);
+    for i in 0..10 {
+        let res = app
+            .post_json(
+                None,
+                "/api/v1/auth/token",
+                &json!({"username": "xa-muong-la", "password": format!("guess {i}")}),
+            )
+            .await;
+        assert_problem(&res, 401);
+    }
+    // The eleventh attempt within the minute is refused, even with the right password.
+    let res = app
+        .post_json(
+            None,
+            "/api/v1/auth/token",
+            &json!({"username": "Xa-Muong-La", "password": "mật-khẩu-đủ-dài-123"}),
+        )
+        .await;
+    let p = assert_problem(&res, 429);
+    assert_eq!(res.header("retry-after"), Some("60"));
+    assert_eq!(p["type"], "urn:innoreport:problem:too-many-requests");
+    // Other accounts are not affected.
+    let res = app
+        .post_json(
+            None,
+            "/api/v1/auth/token",
+            &json!({"username": "someone-else", "password": "x"}),
+        )
+        .await;
+    assert_problem(&res, 401);
+}

@@ -176,6 +176,17 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
 }
 
+/// Login attempts per username: a burst of 10, then one every 6 seconds (10 a minute), so a
+/// password cannot be guessed by brute force. Keyed by username rather than address, because
+/// behind a proxy every client shares one address.
+pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+pub fn login_limiter() -> LoginLimiter {
+    governor::RateLimiter::keyed(governor::Quota::per_minute(
+        std::num::NonZeroU32::new(10).expect("non-zero"),
+    ))
+}
+
 /// The authenticated caller of a request (401 when the token is missing or bad).
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
@@ -261,6 +272,7 @@ pub struct TokenResponse {
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "More than 10 attempts a minute for this username", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/token")]
@@ -271,6 +283,15 @@ pub async fn issue_token(
     let TokenRequest { username, password } = body.into_inner();
     if username.len() > 200 || password.len() > 1024 {
         return Err(ApiError::Unauthorized("wrong username or password".into()));
+    }
+    let limiter = &state.login_limiter;
+    if limiter.len() > 100_000 {
+        limiter.retain_recent();
+    }
+    if limiter.check_key(&username.to_lowercase()).is_err() {
+        return Err(ApiError::TooManyRequests(
+            "too many login attempts for this username; wait a minute".into(),
+        ));
     }
     let user = state
         .db(move |conn| innoreport_store::users::find_user(conn, &username))

@@ -69,6 +69,8 @@ pub enum ApiError {
     Unprocessable(String, Vec<FieldError>),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the service is temporarily unavailable: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -93,6 +95,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
             }
+            ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
@@ -108,7 +111,8 @@ impl ApiError {
             ApiError::NotFound(d)
             | ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
-            | ApiError::UnsupportedMediaType(d) => (d.clone(), Vec::new()),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::TooManyRequests(d) => (d.clone(), Vec::new()),
             ApiError::Unavailable(_) => (
                 "The database is unreachable; retry after a few seconds.".to_owned(),
                 Vec::new(),
@@ -140,6 +144,7 @@ impl ResponseError for ApiError {
             ApiError::Locked(..) => StatusCode::LOCKED,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -161,6 +166,9 @@ impl ResponseError for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"innoreport\""),
             ));
+        }
+        if matches!(self, ApiError::TooManyRequests(_)) {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
         }
         if matches!(self, ApiError::Unavailable(_)) {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
@@ -275,6 +283,7 @@ pub fn ensure_problem<B: actix_web::body::MessageBody + 'static>(
     let (kind, title) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Payload too large"),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::TOO_MANY_REQUESTS => ("too-many-requests", "Too many requests"),
         StatusCode::NOT_FOUND => ("not-found", "Not found"),
         s if s.is_server_error() => ("internal", "Internal error"),
         _ => ("bad-request", "Bad request"),

@@ -47,6 +47,7 @@ pub struct AppState {
     pub clock: Clock,
     pub live: Arc<LiveView>,
     pub metrics: Arc<Metrics>,
+    pub login_limiter: Arc<crate::auth::LoginLimiter>,
 }
 
 impl AppState {
@@ -57,6 +58,7 @@ impl AppState {
             clock: Clock::system(),
             live: Arc::new(LiveView::default()),
             metrics: Arc::new(Metrics::default()),
+            login_limiter: Arc::new(crate::auth::login_limiter()),
         }
     }
 
