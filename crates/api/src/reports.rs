@@ -488,6 +488,28 @@ async fn load_report(
         })
 }
 
+/// The path of one report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReportPath {
+    #[param(example = "dmst-quarterly")]
+    pub dataset: String,
+    #[param(example = "2026Q1")]
+    pub period: String,
+    #[param(example = "03808")]
+    pub commune: String,
+}
+
+/// The report at `path`, once the caller may read its commune (403), or 404.
+async fn readable_report(
+    state: &AppState,
+    auth: &Auth,
+    path: &ReportPath,
+) -> Result<ReportView, ApiError> {
+    authorize_commune(state, auth, &path.commune, Action::Read).await?;
+    load_report(state, &path.dataset, &path.period, &path.commune).await
+}
+
 fn etag(r: &ReportView) -> String {
     format!(
         "\"r{}-{}-{}-{}\"",
@@ -509,11 +531,7 @@ fn not_modified(req: &HttpRequest, tag: &str) -> bool {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(
-        ("dataset" = String, Path, example = "dmst-quarterly"),
-        ("period" = String, Path, example = "2026Q1"),
-        ("commune" = String, Path, example = "03808"),
-    ),
+    params(ReportPath),
     responses(
         (status = 200, description = "The report", body = ReportOut),
         (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
@@ -527,11 +545,9 @@ pub async fn get_report(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ReportPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (dataset, period, commune) = path.into_inner();
-    authorize_commune(&state, &auth, &commune, Action::Read).await?;
-    let report = load_report(&state, &dataset, &period, &commune).await?;
+    let report = readable_report(&state, &auth, &path).await?;
     let tag = etag(&report);
     if not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified()
@@ -573,11 +589,7 @@ pub struct RevisionList {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(
-        ("dataset" = String, Path, example = "dmst-quarterly"),
-        ("period" = String, Path, example = "2026Q1"),
-        ("commune" = String, Path, example = "03808"),
-    ),
+    params(ReportPath),
     responses(
         (status = 200, description = "The revisions", body = RevisionList),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
@@ -589,11 +601,9 @@ pub struct RevisionList {
 pub async fn list_revisions(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ReportPath>,
 ) -> Result<web::Json<RevisionList>, ApiError> {
-    let (dataset, period, commune) = path.into_inner();
-    authorize_commune(&state, &auth, &commune, Action::Read).await?;
-    let report = load_report(&state, &dataset, &period, &commune).await?;
+    let report = readable_report(&state, &auth, &path).await?;
     let id = report.id;
     let revisions = state
         .db(move |conn| store_reports::list_revisions(conn, id))
@@ -643,11 +653,7 @@ pub struct ReviewList {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(
-        ("dataset" = String, Path, example = "dmst-quarterly"),
-        ("period" = String, Path, example = "2026Q1"),
-        ("commune" = String, Path, example = "03808"),
-    ),
+    params(ReportPath),
     responses(
         (status = 200, description = "The review actions", body = ReviewList),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
@@ -659,11 +665,9 @@ pub struct ReviewList {
 pub async fn list_reviews(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ReportPath>,
 ) -> Result<web::Json<ReviewList>, ApiError> {
-    let (dataset, period, commune) = path.into_inner();
-    authorize_commune(&state, &auth, &commune, Action::Read).await?;
-    let report = load_report(&state, &dataset, &period, &commune).await?;
+    let report = readable_report(&state, &auth, &path).await?;
     let id = report.id;
     let reviews = state
         .db(move |conn| store_reports::list_reviews(conn, id))
@@ -697,11 +701,7 @@ pub struct ReviewRequest {
     tag = "reports",
     security(("bearer" = [])),
     request_body = ReviewRequest,
-    params(
-        ("dataset" = String, Path, example = "dmst-quarterly"),
-        ("period" = String, Path, example = "2026Q1"),
-        ("commune" = String, Path, example = "03808"),
-    ),
+    params(ReportPath),
     responses(
         (status = 200, description = "The report after the action", body = ReportOut),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
@@ -714,10 +714,14 @@ pub struct ReviewRequest {
 pub async fn review_report(
     state: web::Data<AppState>,
     auth: Auth,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ReportPath>,
     body: web::Json<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (dataset, period, commune) = path.into_inner();
+    let ReportPath {
+        dataset,
+        period,
+        commune,
+    } = path.into_inner();
     authorize_commune(&state, &auth, &commune, Action::Review).await?;
     let ReviewRequest { action, comment } = body.into_inner();
     if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
