@@ -53,6 +53,23 @@ impl StoreError {
     }
 }
 
+/// Runs `f` in one transaction (a savepoint when one is already open): all of it or nothing.
+pub fn transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    use diesel::Connection;
+    conn.transaction(f)
+}
+
+/// Refreshes the planner's statistics (after a bulk load: with stale statistics PostgreSQL may
+/// scan whole tables for what is an index lookup).
+pub fn analyze(conn: &mut DbConnection) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    with_backend!(conn, c => diesel::sql_query("ANALYZE").execute(c))?;
+    Ok(())
+}
+
 /// The database, as the rest of the product sees it.
 #[derive(Clone)]
 pub struct Store {

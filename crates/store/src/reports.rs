@@ -233,6 +233,55 @@ fn current_revisions(
     Ok(out)
 }
 
+/// The values of a report's current revision (one query).
+fn current_values(
+    conn: &mut DbConnection,
+    report_id: i64,
+    current_revision: i32,
+) -> Result<Values, StoreError> {
+    let rows: Vec<(String, Option<f64>)> = revision_values::table
+        .inner_join(revisions::table)
+        .filter(revisions::report_id.eq(report_id))
+        .filter(revisions::number.eq(current_revision))
+        .select((revision_values::indicator_code, revision_values::value))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, v)| Some((code, v?)))
+        .collect())
+}
+
+/// The current values of `rows`, by report id (one query).
+fn current_values_of(
+    conn: &mut DbConnection,
+    rows: &[ReportRow],
+) -> Result<HashMap<i64, Values>, StoreError> {
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let wanted: HashMap<i64, i32> = rows.iter().map(|r| (r.id, r.current_revision)).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let found: Vec<(i64, i32, String, Option<f64>)> = revision_values::table
+        .inner_join(revisions::table)
+        .filter(revisions::report_id.eq_any(&ids))
+        .select((
+            revisions::report_id,
+            revisions::number,
+            revision_values::indicator_code,
+            revision_values::value,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<i64, Values> = HashMap::new();
+    for (report, number, code, value) in found {
+        if wanted.get(&report) == Some(&number)
+            && let Some(v) = value
+        {
+            out.entry(report).or_default().insert(code, v);
+        }
+    }
+    Ok(out)
+}
+
 /// The values of revisions, by revision id (in chunks, to stay under parameter limits).
 pub(crate) fn values_of_revisions(
     conn: &mut DbConnection,
@@ -355,19 +404,15 @@ fn submit_in_transaction(
     let period = sub.period.to_string();
     lock_report(conn, dataset, &period, &sub.commune)?;
     let existing = find_row(conn, dataset, &period, &sub.commune)?;
-    let current_view = match &existing {
-        Some(row) => Some(view(conn, row.clone())?),
-        None => None,
+    let current_values = match &existing {
+        Some(row) => current_values(conn, row.id, row.current_revision)?,
+        None => Values::new(),
     };
-    let current_values = current_view
-        .as_ref()
-        .map(|v| v.values.clone())
-        .unwrap_or_default();
     let merged = merge(&current_values, &sub.changes);
 
     let mut issues = sub.field_issues.clone();
     issues.extend(check_parts(catalog, sub.dataset, &merged));
-    if current_view.is_none() && merged.is_empty() && issues.is_empty() {
+    if existing.is_none() && merged.is_empty() && issues.is_empty() {
         issues.push(Issue::new(
             "values",
             "empty",
@@ -379,10 +424,10 @@ fn submit_in_transaction(
     }
 
     // An identical re-submission is a harmless retry: answer the current revision.
-    if let Some(current) = current_view.as_ref().filter(|v| v.values == merged) {
+    if let Some(row) = existing.as_ref().filter(|_| current_values == merged) {
         return Ok(Submitted {
             outcome: Outcome::Unchanged,
-            report: current.clone(),
+            report: view(conn, row.clone())?,
             warnings: Vec::new(),
         });
     }
@@ -412,7 +457,8 @@ fn submit_in_transaction(
         });
     }
 
-    let now = sub.now.naive_utc();
+    // Stored to the microsecond on both backends; the answer shows what is stored.
+    let now = chrono::SubsecRound::trunc_subsecs(sub.now, 6).naive_utc();
     let number = current_revision + 1;
     let report_id = match &existing {
         Some(row) => {
@@ -426,7 +472,7 @@ fn submit_in_transaction(
             row.id
         }
         None => {
-            diesel::insert_into(reports::table)
+            let insert = diesel::insert_into(reports::table)
                 .values((
                     reports::dataset_code.eq(dataset),
                     reports::period.eq(&period),
@@ -437,13 +483,11 @@ fn submit_in_transaction(
                     reports::updated_at.eq(now),
                     reports::reopened.eq(false),
                 ))
-                .execute(conn)?;
-            find_row(conn, dataset, &period, &sub.commune)?
-                .ok_or_else(|| StoreError::Corrupt("inserted report not found".into()))?
-                .id
+                .returning(reports::id);
+            with_backend!(conn, c => insert.get_result::<i64>(c))?
         }
     };
-    diesel::insert_into(revisions::table)
+    let insert = diesel::insert_into(revisions::table)
         .values((
             revisions::report_id.eq(report_id),
             revisions::number.eq(number),
@@ -451,12 +495,8 @@ fn submit_in_transaction(
             revisions::received_at.eq(now),
             revisions::comment.eq(&sub.comment),
         ))
-        .execute(conn)?;
-    let revision_id: i64 = revisions::table
-        .filter(revisions::report_id.eq(report_id))
-        .filter(revisions::number.eq(number))
-        .select(revisions::id)
-        .first(conn)?;
+        .returning(revisions::id);
+    let revision_id: i64 = with_backend!(conn, c => insert.get_result::<i64>(c))?;
     let rows: Vec<_> = merged
         .iter()
         .map(|(code, v)| {
@@ -472,9 +512,22 @@ fn submit_in_transaction(
     }
 
     let warnings = outlier_warnings(conn, sub, &current_values, &merged)?;
-    let row = find_row(conn, dataset, &period, &sub.commune)?
-        .ok_or_else(|| StoreError::Corrupt("report vanished".into()))?;
-    let report = view(conn, row)?;
+    // Everything the answer shows is known here: no need to read the report back.
+    let report = ReportView {
+        id: report_id,
+        dataset: dataset.to_owned(),
+        period: period.clone(),
+        commune: sub.commune.clone(),
+        province: province_of(conn, &sub.commune)?,
+        revision: number,
+        status: ReportStatus::Submitted,
+        reopened: existing.as_ref().is_some_and(|r| r.reopened),
+        first_received_at: utc(existing.as_ref().map_or(now, |r| r.first_received_at)),
+        received_at: utc(now),
+        author: sub.author.clone(),
+        comment: sub.comment.clone(),
+        values: merged,
+    };
     let outcome = if existing.is_some() {
         Outcome::Updated
     } else {
@@ -486,6 +539,11 @@ fn submit_in_transaction(
         warnings,
     })
 }
+
+/// How many earlier periods of a commune an outlier warning compares with (three years of
+/// quarters): enough for a robust median, and a bounded cost per submission however long the
+/// history grows.
+const OUTLIER_HISTORY: i64 = 12;
 
 /// Warnings for changed values far from the same commune's earlier periods of the data set.
 fn outlier_warnings(
@@ -502,20 +560,24 @@ fn outlier_warnings(
     if changed.is_empty() {
         return Ok(Vec::new());
     }
+    // The most recent earlier periods: periods of one kind sort as their text does.
     let earlier: Vec<ReportRow> = reports::table
-        .filter(reports::dataset_code.eq(sub.dataset.code.as_str()))
         .filter(reports::commune_code.eq(&sub.commune))
+        .filter(reports::dataset_code.eq(sub.dataset.code.as_str()))
+        .filter(reports::period.lt(sub.period.to_string()))
+        .order(reports::period.desc())
+        .limit(OUTLIER_HISTORY)
         .select(ReportRow::as_select())
         .load(conn)?
         .into_iter()
         .filter(|r| Period::parse(&r.period).is_ok_and(|p| p < sub.period))
         .collect();
-    let history = current_revisions(conn, &earlier)?;
+    let history = current_values_of(conn, &earlier)?;
     let mut warnings = Vec::new();
     for (code, value) in changed {
         let past: Vec<f64> = history
             .values()
-            .filter_map(|h| h.values.get(code).copied())
+            .filter_map(|h| h.get(code).copied())
             .collect();
         if let Some(score) = modified_z_score(value, &past)
             && score.abs() > OUTLIER_THRESHOLD
