@@ -88,6 +88,46 @@ fn check_province(snapshot: &Snapshot, code: Option<&str>) -> Result<(), ApiErro
     }
 }
 
+/// Rollups of one snapshot over one set of units (`scope`), each computed once per view
+/// version (see [`crate::cache`]).
+#[derive(Clone)]
+pub(crate) struct Rollups {
+    cache: std::sync::Arc<crate::cache::ResultCache>,
+    version: u64,
+    scope: String,
+}
+
+impl Rollups {
+    pub(crate) fn new(state: &AppState, snapshot: &Snapshot, scope: String) -> Rollups {
+        Rollups {
+            cache: std::sync::Arc::clone(&state.results),
+            version: snapshot.version,
+            scope,
+        }
+    }
+
+    /// `rollup` over `units`, which must be the units this `scope` names.
+    pub(crate) fn get(
+        &self,
+        values: &polars::prelude::DataFrame,
+        units: &polars::prelude::DataFrame,
+        catalog: &Catalog,
+        indicator: &str,
+        period: Period,
+        level: Level,
+    ) -> Result<Vec<AggregateRow>, innoreport_aggregate::AggregateError> {
+        let key = format!("rollup|{}|{indicator}|{period}|{level:?}", self.scope);
+        self.cache
+            .get_or(
+                self.version,
+                key,
+                |rows: &Vec<AggregateRow>| rows.len(),
+                || rollup(values, units, catalog, indicator, period, level),
+            )
+            .map(|rows| rows.as_ref().clone())
+    }
+}
+
 /// Runs CPU-bound aggregation off the HTTP worker.
 async fn compute<R: Send + 'static>(
     f: impl FnOnce() -> Result<R, innoreport_aggregate::AggregateError> + Send + 'static,
@@ -263,9 +303,18 @@ pub async fn aggregates(
         LevelParam::Province => Level::Province,
         LevelParam::National => Level::National,
     };
+    let rollups = Rollups::new(
+        &state,
+        &snapshot,
+        format!(
+            "{}|{}",
+            province.as_deref().unwrap_or("VN"),
+            only_commune.as_deref().unwrap_or("*")
+        ),
+    );
     let rows = compute(move || {
         let frame = units_frame(&units)?;
-        rollup(&values, &frame, &cat, &code, period, lvl)
+        rollups.get(&values, &frame, &cat, &code, period, lvl)
     })
     .await?;
     let items: Vec<AggregateOut> = rows
@@ -580,11 +629,20 @@ async fn targets_with_actuals(
     }
     let values = snapshot.values_for(&[year]);
     let cat = catalog.clone();
+    let rollups = Rollups::new(
+        state,
+        snapshot,
+        format!(
+            "{}|{}",
+            province.as_deref().unwrap_or("VN"),
+            commune.as_deref().unwrap_or("*")
+        ),
+    );
     let actuals: HashMap<(String, String), Option<f64>> = compute(move || {
         let frame = units_frame(&units)?;
         let mut out = HashMap::new();
         for i in indicators {
-            for r in rollup(&values, &frame, &cat, &i, period, Level::Commune)? {
+            for r in rollups.get(&values, &frame, &cat, &i, period, Level::Commune)? {
                 out.insert((r.unit, i.clone()), r.value);
             }
         }
@@ -935,19 +993,24 @@ pub async fn dashboard(
     ]);
     let cat = catalog.clone();
     let rb = rank_by.clone();
+    let rollups = Rollups::new(&state, &snapshot, format!("{code}|*"));
     let (headline_rows, ranking) = compute(move || {
         let frame = units_frame(&units)?;
         let mut rows = Vec::new();
         for i in HEADLINE.iter().filter(|i| cat.indicator(i).is_some()) {
-            let now = rollup(&values, &frame, &cat, i, period, Level::Province)?.pop();
+            let now = rollups
+                .get(&values, &frame, &cat, i, period, Level::Province)?
+                .pop();
             let previous = match period.previous() {
-                Some(p) => rollup(&values, &frame, &cat, i, p, Level::Province)?.pop(),
+                Some(p) => rollups
+                    .get(&values, &frame, &cat, i, p, Level::Province)?
+                    .pop(),
                 None => None,
             };
-            let per_commune = rollup(&values, &frame, &cat, i, period, Level::Commune)?;
+            let per_commune = rollups.get(&values, &frame, &cat, i, period, Level::Commune)?;
             rows.push((i.to_string(), now, previous, per_commune));
         }
-        let ranking = rollup(&values, &frame, &cat, &rb, period, Level::Commune)?;
+        let ranking = rollups.get(&values, &frame, &cat, &rb, period, Level::Commune)?;
         Ok((rows, ranking))
     })
     .await?;
@@ -1040,11 +1103,17 @@ pub async fn dashboard(
         uncertainty: None,
         overrides: Vec::new(),
     };
-    let provinces_index =
-        crate::index::run(&snapshot, &catalog, request(LevelParam::Province, None)).await?;
+    let provinces_index = crate::index::run(
+        &state,
+        &snapshot,
+        &catalog,
+        request(LevelParam::Province, None),
+    )
+    .await?;
     let own = provinces_index.items.iter().find(|r| r.unit == code);
     let commune_index = if sees_communes {
         crate::index::run(
+            &state,
             &snapshot,
             &catalog,
             request(LevelParam::Commune, Some(code.clone())),

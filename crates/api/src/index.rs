@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use innoreport_aggregate::index::{IndexResult, Treatment, Uncertainty, compute_index};
-use innoreport_aggregate::rollup::{Level, UnitInfo, rollup, units_frame};
+use innoreport_aggregate::rollup::{Level, UnitInfo, units_frame};
 use innoreport_core::{
     Action, Catalog, Direction, IndicatorCode, Period, Pillar, PillarIndicator, SubIndex, Target,
 };
@@ -23,13 +23,13 @@ pub const DEFAULT_DRAWS: usize = 1000;
 pub const MAX_DRAWS: usize = 10_000;
 pub const DEFAULT_SEED: u64 = 20_250_701;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PillarScore {
     pub score: Option<f64>,
     pub rank: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IndexRow {
     pub unit: String,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct IndexRow {
     pub rank_p95: Option<u32>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TreatmentOut {
     pub indicator: String,
     /// `winsorised` or `log`.
@@ -71,14 +71,14 @@ pub struct TreatmentOut {
     pub kurt_after: f64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExcludedOut {
     pub indicator: String,
     /// `constant` (max = min) or `no_values`.
     pub reason: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IndexOut {
     pub period: String,
     pub level: LevelParam,
@@ -144,11 +144,51 @@ fn authorize(auth: &Auth, level: LevelParam, province: Option<&str>) -> Result<(
     }
 }
 
-/// Computes the index for a request over a snapshot.
+/// Computes the index for a request over a snapshot; without overrides, once per view version
+/// and framework.
 pub(crate) async fn run(
+    state: &AppState,
     snapshot: &Snapshot,
     catalog: &Catalog,
     req: Request,
+) -> Result<IndexOut, ApiError> {
+    let scope = match req.level {
+        LevelParam::Commune => req.province.clone().unwrap_or_default(),
+        _ => "VN".to_owned(),
+    };
+    let rollups = crate::analysis::Rollups::new(state, snapshot, format!("{scope}|*"));
+    if !req.overrides.is_empty() {
+        return index_of(snapshot, catalog, req, rollups).await;
+    }
+    let framework = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{:?}", catalog.pillars).hash(&mut h);
+        h.finish()
+    };
+    let key = format!(
+        "index|{framework:016x}|{}|{:?}|{scope}|{:?}",
+        req.period, req.level, req.uncertainty
+    );
+    if let Some(hit) = state.results.get::<IndexOut>(snapshot.version, &key) {
+        return Ok(hit.as_ref().clone());
+    }
+    let out = index_of(snapshot, catalog, req, rollups).await?;
+    let rows = out.items.len() * 20;
+    state.results.put(
+        snapshot.version,
+        key,
+        std::sync::Arc::new(out.clone()),
+        rows,
+    );
+    Ok(out)
+}
+
+async fn index_of(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    req: Request,
+    rollups: crate::analysis::Rollups,
 ) -> Result<IndexOut, ApiError> {
     let pillars = catalog.pillars.clone();
     let (units, level, frame_units): (Vec<String>, Level, Vec<UnitInfo>) = match req.level {
@@ -249,7 +289,7 @@ pub(crate) async fn run(
                 .collect();
             let mut values: Vec<HashMap<String, f64>> = vec![HashMap::new(); unit_list.len()];
             for code in &framework {
-                for row in rollup(&values_frame, &frame, &cat, code, period, level)? {
+                for row in rollups.get(&values_frame, &frame, &cat, code, period, level)? {
                     if let (Some(&u), Some(v)) = (position.get(row.unit.as_str()), row.value) {
                         values[u].insert(code.clone(), v);
                     }
@@ -472,6 +512,7 @@ pub async fn get_index(
         None
     };
     let doc = run(
+        &state,
         &snapshot,
         &catalog,
         Request {
@@ -536,6 +577,7 @@ pub async fn what_if(
         None
     };
     let doc = run(
+        &state,
         &snapshot,
         &catalog,
         Request {
@@ -701,5 +743,6 @@ pub async fn put_framework(
     state
         .db(move |conn| innoreport_store::reference::replace_framework(conn, &pillars))
         .await?;
+    state.catalog_changed();
     Ok(HttpResponse::Ok().json(framework_out(&catalog)))
 }

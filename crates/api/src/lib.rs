@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analysis;
 pub mod auth;
+pub mod cache;
 pub mod export;
 pub mod health;
 pub mod imports;

@@ -5,14 +5,14 @@
 //! submission is visible to the next query on this replica and on every other replica reading
 //! the same database, and no request re-reads the whole database.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use innoreport_aggregate::rollup::period_ord;
 use innoreport_core::Period;
 use innoreport_store::reference::{self, CommuneRow, ProvinceSummary};
-use innoreport_store::views::{ReportState, changes_since};
+use innoreport_store::views::changes_since;
 use innoreport_store::{DbConnection, StoreError};
 use polars::prelude::*;
 
@@ -34,6 +34,9 @@ impl Units {
     }
 }
 
+/// First receipt times by commune, for one data set and period.
+pub type Receipts = HashMap<String, DateTime<Utc>>;
+
 /// A consistent view at one version.
 #[derive(Clone)]
 pub struct Snapshot {
@@ -41,7 +44,10 @@ pub struct Snapshot {
     /// `indicator`, `value`). A rollup never needs periods of two years, so only the changed
     /// years are rebuilt after a submission.
     pub frames: Arc<BTreeMap<i32, Arc<DataFrame>>>,
-    pub reports: Arc<HashMap<i64, ReportState>>,
+    /// First receipts by (data set, period).
+    receipts: Arc<HashMap<(String, String), Arc<Receipts>>>,
+    /// Reports in the view.
+    pub reports: usize,
     pub units: Arc<Units>,
     /// Grows by one with every batch of changes applied.
     pub version: u64,
@@ -66,19 +72,48 @@ impl Snapshot {
     }
 
     /// First receipt times of the reports of one data set and period, by commune.
-    pub fn receipts(&self, dataset: &str, period: &str) -> HashMap<String, DateTime<Utc>> {
-        self.reports
-            .values()
-            .filter(|r| r.dataset == dataset && r.period == period)
-            .map(|r| (r.commune.clone(), r.first_received_at))
-            .collect()
+    pub fn receipts(&self, dataset: &str, period: &str) -> Arc<Receipts> {
+        self.receipts
+            .get(&(dataset.to_owned(), period.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A report as the view holds it: codes shared between reports, values in a slice.
+#[derive(PartialEq)]
+struct Held {
+    dataset: Arc<str>,
+    period: Arc<str>,
+    commune: Arc<str>,
+    first_received_at: DateTime<Utc>,
+    values: Box<[(Arc<str>, f64)]>,
+}
+
+/// One shared copy of each code.
+#[derive(Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(hit) = self.0.get(s) {
+            return Arc::clone(hit);
+        }
+        let new: Arc<str> = Arc::from(s);
+        self.0.insert(Arc::clone(&new));
+        new
     }
 }
 
 #[derive(Default)]
 struct Inner {
     cursor: i64,
-    reports: Arc<HashMap<i64, ReportState>>,
+    /// Never shared with a snapshot, so applying changes never copies it.
+    reports: HashMap<i64, Held>,
+    /// Report ids by year, so a year's frame is rebuilt from its own reports.
+    years: HashMap<i32, HashSet<i64>>,
+    codes: Interner,
+    receipts: Arc<HashMap<(String, String), Arc<Receipts>>>,
     frames: Arc<BTreeMap<i32, Arc<DataFrame>>>,
     units: Option<Arc<Units>>,
     version: u64,
@@ -99,9 +134,7 @@ fn year_of(period: &str) -> Option<i32> {
     period.get(..4)?.parse().ok()
 }
 
-fn build_frame<'a>(
-    reports: impl Iterator<Item = &'a ReportState> + Clone,
-) -> PolarsResult<DataFrame> {
+fn build_frame<'a>(reports: impl Iterator<Item = &'a Held> + Clone) -> PolarsResult<DataFrame> {
     let n: usize = reports.clone().map(|r| r.values.len()).sum();
     let (mut commune, mut period, mut ord, mut indicator, mut value) = (
         Vec::with_capacity(n),
@@ -114,11 +147,11 @@ fn build_frame<'a>(
         let Ok(p) = Period::parse(&r.period) else {
             continue;
         };
-        for (code, v) in &r.values {
-            commune.push(r.commune.as_str());
-            period.push(r.period.as_str());
+        for (code, v) in r.values.iter() {
+            commune.push(&*r.commune);
+            period.push(&*r.period);
             ord.push(period_ord(p));
-            indicator.push(code.as_str());
+            indicator.push(&**code);
             value.push(*v);
         }
     }
@@ -128,7 +161,8 @@ fn build_frame<'a>(
 impl LiveView {
     /// Catches up with the database and returns the current snapshot.
     pub fn refresh(&self, conn: &mut DbConnection) -> Result<Snapshot, StoreError> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let inner = &mut *guard;
         if inner.units.is_none() {
             let communes = reference::all_communes(conn)?;
             let provinces = reference::list_provinces(conn)?;
@@ -146,36 +180,67 @@ impl LiveView {
         let (changes, next) = changes_since(conn, inner.cursor)?;
         inner.cursor = next;
         let mut dirty = BTreeSet::new();
-        if !changes.is_empty() {
-            let reports = Arc::make_mut(&mut inner.reports);
-            for state in changes {
-                if reports.get(&state.report_id) != Some(&state) {
-                    if let Some(old) = reports
-                        .get(&state.report_id)
-                        .and_then(|r| year_of(&r.period))
-                    {
-                        dirty.insert(old);
-                    }
-                    dirty.extend(year_of(&state.period));
-                    reports.insert(state.report_id, state);
-                }
+        let mut receipts_changed = BTreeSet::new();
+        for state in changes {
+            let held = Held {
+                dataset: inner.codes.get(&state.dataset),
+                period: inner.codes.get(&state.period),
+                commune: inner.codes.get(&state.commune),
+                first_received_at: state.first_received_at,
+                values: state
+                    .values
+                    .iter()
+                    .map(|(k, v)| (inner.codes.get(k), *v))
+                    .collect(),
+            };
+            if inner.reports.get(&state.report_id) == Some(&held) {
+                continue;
             }
+            if let Some(old) = inner.reports.get(&state.report_id) {
+                if let Some(y) = year_of(&old.period) {
+                    dirty.insert(y);
+                    if let Some(ids) = inner.years.get_mut(&y) {
+                        ids.remove(&state.report_id);
+                    }
+                }
+                receipts_changed.insert((old.dataset.to_string(), old.period.to_string()));
+            }
+            if let Some(y) = year_of(&held.period) {
+                dirty.insert(y);
+                inner.years.entry(y).or_default().insert(state.report_id);
+            }
+            receipts_changed.insert((held.dataset.to_string(), held.period.to_string()));
+            inner.reports.insert(state.report_id, held);
         }
         if !dirty.is_empty() {
             inner.version += 1;
-            let reports = Arc::clone(&inner.reports);
             let frames = Arc::make_mut(&mut inner.frames);
             for year in dirty {
-                let of_year = reports
-                    .values()
-                    .filter(|r| year_of(&r.period) == Some(year));
+                let ids = inner.years.get(&year);
+                let of_year = ids
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| inner.reports.get(id));
                 let frame = build_frame(of_year).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 frames.insert(year, Arc::new(frame));
+            }
+            let receipts = Arc::make_mut(&mut inner.receipts);
+            for (dataset, period) in receipts_changed {
+                let of_key: Receipts = year_of(&period)
+                    .and_then(|y| inner.years.get(&y))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| inner.reports.get(id))
+                    .filter(|r| *r.dataset == *dataset && *r.period == *period)
+                    .map(|r| (r.commune.to_string(), r.first_received_at))
+                    .collect();
+                receipts.insert((dataset, period), Arc::new(of_key));
             }
         }
         Ok(Snapshot {
             frames: Arc::clone(&inner.frames),
-            reports: Arc::clone(&inner.reports),
+            receipts: Arc::clone(&inner.receipts),
+            reports: inner.reports.len(),
             units: inner.units.clone().expect("loaded above"),
             version: inner.version,
         })

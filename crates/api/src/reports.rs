@@ -301,9 +301,32 @@ pub(crate) async fn commune_provinces(
     state: &AppState,
     only: Option<Vec<String>>,
 ) -> Result<BTreeMap<String, String>, ApiError> {
-    state
-        .db(move |conn| innoreport_store::reference::commune_provinces(conn, only.as_deref()))
-        .await
+    // Communes change only when reference data is loaded: answer from memory, and read the
+    // database again when a code is not there (loaded after this replica started).
+    let known = |map: &BTreeMap<String, String>| match &only {
+        None => Some(map.clone()),
+        Some(codes) => codes
+            .iter()
+            .map(|c| map.get(c).map(|p| (c.clone(), p.clone())))
+            .collect(),
+    };
+    if let Some(map) = &*state.communes.read().unwrap_or_else(|e| e.into_inner())
+        && let Some(found) = known(map)
+    {
+        return Ok(found);
+    }
+    let all = state
+        .db(|conn| innoreport_store::reference::commune_provinces(conn, None))
+        .await?;
+    let found = known(&all).unwrap_or_else(|| {
+        let codes = only.unwrap_or_default();
+        all.iter()
+            .filter(|(c, _)| codes.contains(c))
+            .map(|(c, p)| (c.clone(), p.clone()))
+            .collect()
+    });
+    *state.communes.write().unwrap_or_else(|e| e.into_inner()) = Some(all);
+    Ok(found)
 }
 
 /// Submits or corrects a report (upsert by commune × data set × period).

@@ -48,7 +48,17 @@ pub struct AppState {
     pub live: Arc<LiveView>,
     pub metrics: Arc<Metrics>,
     pub login_limiter: Arc<crate::auth::LoginLimiter>,
+    catalog: Arc<std::sync::Mutex<Option<(std::time::Instant, Catalog)>>>,
+    /// Rollups and index runs of the live view's current version.
+    pub results: Arc<crate::cache::ResultCache>,
+    /// Province of every commune (reference data), read once.
+    pub communes: Arc<std::sync::RwLock<Option<std::collections::BTreeMap<String, String>>>>,
 }
+
+/// How long a replica reuses the catalog it read. The catalog changes only when an admin edits
+/// the index framework: the replica that saves it forgets its copy at once, other replicas
+/// within this time.
+const CATALOG_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl AppState {
     pub fn new(store: Store, keys: TokenKeys) -> AppState {
@@ -59,6 +69,9 @@ impl AppState {
             live: Arc::new(LiveView::default()),
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(crate::auth::login_limiter()),
+            catalog: Arc::default(),
+            results: Arc::default(),
+            communes: Arc::default(),
         }
     }
 
@@ -95,13 +108,26 @@ impl AppState {
         self.metrics
             .view_refresh
             .observe(started.elapsed().as_secs_f64());
-        self.metrics.view_reports.set(snapshot.reports.len() as i64);
+        self.metrics.view_reports.set(snapshot.reports as i64);
         self.metrics.view_version.set(snapshot.version as i64);
         Ok(snapshot)
     }
 
-    /// The catalog as stored.
+    /// The catalog as stored (read at most once a second; see [`CATALOG_TTL`]).
     pub async fn catalog(&self) -> Result<Catalog, ApiError> {
-        self.db(innoreport_store::reference::load_catalog).await
+        if let Some((at, catalog)) = &*self.catalog.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < CATALOG_TTL
+        {
+            return Ok(catalog.clone());
+        }
+        let catalog = self.db(innoreport_store::reference::load_catalog).await?;
+        *self.catalog.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), catalog.clone()));
+        Ok(catalog)
+    }
+
+    /// Forgets the cached catalog (after this replica changed it).
+    pub fn catalog_changed(&self) {
+        *self.catalog.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
