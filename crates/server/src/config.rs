@@ -36,14 +36,20 @@ pub struct DemoArgs {
     /// The province whose communes report (default 14, Sơn La).
     #[arg(long, default_value = "14", conflicts_with = "national")]
     pub province: String,
-    /// Every commune of the country instead of one province.
+    /// Every commune of the country instead of one province (also `--scale national`).
     #[arg(long)]
     pub national: bool,
+    /// `province` (the default) or `national`.
+    #[arg(long, value_parser = ["province", "national"], default_value = "province")]
+    pub scale: String,
     /// Years of reports, ending with the current one.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..=20))]
     pub years: i32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Connections filling communes at once on PostgreSQL (SQLite always uses one).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use innoreport_aggregate::index::SplitMix64;
 use innoreport_core::{Catalog, Period, PeriodType};
-use innoreport_store::reports::{Submission, SubmitError, submit};
+use innoreport_store::reports::{Outcome, Submission, SubmitError, submit};
 use innoreport_store::{Store, StoreError};
 
 /// What a demo run added.
@@ -18,9 +18,21 @@ pub struct DemoReport {
     pub communes: usize,
     /// Reports created or changed.
     pub reports: usize,
+    /// Later corrections of a report (second revisions).
+    pub corrections: usize,
     /// Reports already there with the same values (a rerun with the same seed).
     pub unchanged: usize,
     pub skipped: usize,
+}
+
+impl DemoReport {
+    fn add(&mut self, other: &DemoReport) {
+        self.communes += other.communes;
+        self.reports += other.reports;
+        self.corrections += other.corrections;
+        self.unchanged += other.unchanged;
+        self.skipped += other.skipped;
+    }
 }
 
 /// One commune's character: size and how innovative it is.
@@ -34,8 +46,17 @@ fn int(x: f64) -> f64 {
     x.max(0.0).round()
 }
 
+/// A generator of its own for each commune, so that communes can be filled in parallel and
+/// the data is still the same for a seed.
+fn commune_rng(seed: u64, commune: &str) -> SplitMix64 {
+    let code: u64 = commune.parse().unwrap_or(0);
+    let mut mix = SplitMix64::new(seed ^ code.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    SplitMix64::new(mix.next_u64())
+}
+
 /// Fills the store with demo reports for the communes of `province` (all communes when
-/// `None`) over the last `years` years up to `now`.
+/// `None`) over the last `years` years up to `now`, on `jobs` connections at once (SQLite
+/// always uses one: it has a single writer).
 pub fn generate(
     store: &Store,
     catalog: &Catalog,
@@ -43,88 +64,155 @@ pub fn generate(
     years: i32,
     seed: u64,
     now: DateTime<Utc>,
+    jobs: usize,
 ) -> Result<DemoReport, StoreError> {
-    let mut conn = store.conn()?;
-    let communes: Vec<String> = innoreport_store::reference::all_communes(&mut conn)?
+    let communes: Vec<String> = innoreport_store::reference::all_communes(&mut *store.conn()?)?
         .into_iter()
         .filter(|c| province.is_none_or(|p| c.province_code == p))
         .map(|c| c.code)
         .collect();
-    let mut rng = SplitMix64::new(seed);
+    let jobs = match store.backend() {
+        innoreport_store::Backend::Sqlite => 1,
+        _ => jobs.clamp(1, 16),
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<DemoReport, StoreError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut conn = store.conn()?;
+                    let mut done = DemoReport::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(commune) = communes.get(i) else {
+                            return Ok(done);
+                        };
+                        let one = innoreport_store::transaction(&mut conn, |conn| {
+                            fill_commune(conn, catalog, commune, years, seed, now)
+                        })?;
+                        done.add(&one);
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a demo worker panicked"))
+            .collect()
+    });
+    let mut report = DemoReport::default();
+    for r in results {
+        report.add(&r?);
+    }
+    innoreport_store::analyze(&mut *store.conn()?)?;
+    Ok(report)
+}
+
+/// Every report of one commune, in one transaction (each submission is a savepoint in it).
+fn fill_commune(
+    conn: &mut innoreport_store::DbConnection,
+    catalog: &Catalog,
+    commune: &str,
+    years: i32,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> Result<DemoReport, StoreError> {
+    let mut rng = commune_rng(seed, commune);
     let mut report = DemoReport {
-        communes: communes.len(),
+        communes: 1,
         ..Default::default()
+    };
+    let profile = Profile {
+        population: 4000.0 + rng.next_f64() * 40000.0,
+        innovation: 0.2 + rng.next_f64() * 0.8,
+        punctuality: 0.6 + rng.next_f64() * 0.4,
     };
     let this_year = Period::parse(&now.format("%Y").to_string())
         .map(|p| p.year())
         .unwrap_or(2026);
-    for commune in &communes {
-        let profile = Profile {
-            population: 4000.0 + rng.next_f64() * 40000.0,
-            innovation: 0.2 + rng.next_f64() * 0.8,
-            punctuality: 0.6 + rng.next_f64() * 0.4,
-        };
-        for year in (this_year - years + 1)..=this_year {
-            let growth = 1.0 + 0.1 * (year - this_year + years) as f64;
-            let mut periods: Vec<(Period, &str)> = Period::quarters_of(year)
-                .into_iter()
-                .map(|q| (q, "dmst-quarterly"))
-                .collect();
-            periods.push((Period::Year(year), "dmst-annual"));
-            for (period, dataset_code) in periods {
-                let Some(dataset) = catalog.dataset(dataset_code) else {
-                    continue;
-                };
-                if dataset.period_type != period.kind() || period.start() > now {
-                    continue;
-                }
-                let deadline = dataset.deadline(period);
-                let lock = dataset
-                    .lock(period)
-                    .unwrap_or(deadline + Duration::days(30));
-                let draw = rng.next_f64();
-                // Punctual communes mostly report before the deadline; some late; some never.
-                let received = if draw < profile.punctuality * 0.9 {
-                    deadline - Duration::minutes((rng.next_f64() * 20.0 * 24.0 * 60.0) as i64)
-                } else if draw < 0.95 {
-                    deadline
-                        + Duration::minutes(
-                            (rng.next_f64() * (lock - deadline).num_minutes() as f64 * 0.9) as i64,
-                        )
-                } else {
+    for year in (this_year - years + 1)..=this_year {
+        let growth = 1.0 + 0.1 * (year - this_year + years) as f64;
+        let mut periods: Vec<(Period, &str)> = Period::quarters_of(year)
+            .into_iter()
+            .map(|q| (q, "dmst-quarterly"))
+            .collect();
+        periods.push((Period::Year(year), "dmst-annual"));
+        for (period, dataset_code) in periods {
+            let Some(dataset) = catalog.dataset(dataset_code) else {
+                continue;
+            };
+            if dataset.period_type != period.kind() || period.start() > now {
+                continue;
+            }
+            let deadline = dataset.deadline(period);
+            let lock = dataset
+                .lock(period)
+                .unwrap_or(deadline + Duration::days(30));
+            let draw = rng.next_f64();
+            // Punctual communes mostly report before the deadline; some late; some never.
+            let received = if draw < profile.punctuality * 0.9 {
+                deadline - Duration::minutes((rng.next_f64() * 20.0 * 24.0 * 60.0) as i64)
+            } else if draw < 0.95 {
+                deadline
+                    + Duration::minutes(
+                        (rng.next_f64() * (lock - deadline).num_minutes() as f64 * 0.9) as i64,
+                    )
+            } else {
+                report.skipped += 1;
+                continue;
+            };
+            let received = received.max(period.start() + Duration::hours(1));
+            if received > now {
+                continue; // not yet received in this demo's world
+            }
+            let values = if period.kind() == PeriodType::Quarter {
+                quarterly(&mut rng, &profile, growth)
+            } else {
+                annual(&mut rng, &profile, growth)
+            };
+            // About one report in seven is corrected a few days later (a second revision).
+            let correction = (rng.next_f64() < 0.15).then(|| {
+                let (code, value) = values
+                    .iter()
+                    .nth((rng.next_f64() * values.len() as f64) as usize % values.len())
+                    .map(|(k, v)| (*k, *v))
+                    .expect("a report has values");
+                let at = received + Duration::minutes((rng.next_f64() * 7.0 * 24.0 * 60.0) as i64);
+                (code, int(value * (0.9 + rng.next_f64() * 0.2)), at)
+            });
+            let mut sub = Submission {
+                dataset,
+                period,
+                commune: commune.to_owned(),
+                changes: values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), Some(v)))
+                    .collect(),
+                field_issues: Vec::new(),
+                comment: Some("Dữ liệu minh họa (demo)".into()),
+                base_revision: None,
+                author: "demo".into(),
+                now: received,
+            };
+            match submit(conn, catalog, &sub, false) {
+                Ok(done) if done.outcome == Outcome::Unchanged => report.unchanged += 1,
+                Ok(_) => report.reports += 1,
+                Err(SubmitError::Store(e)) => return Err(e),
+                Err(_) => {
                     report.skipped += 1;
                     continue;
-                };
-                let received = received.max(period.start() + Duration::hours(1));
-                if received > now {
-                    continue; // not yet received in this demo's world
                 }
-                let values = if period.kind() == PeriodType::Quarter {
-                    quarterly(&mut rng, &profile, growth)
-                } else {
-                    annual(&mut rng, &profile, growth)
-                };
-                let sub = Submission {
-                    dataset,
-                    period,
-                    commune: commune.clone(),
-                    changes: values
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), Some(v)))
-                        .collect(),
-                    field_issues: Vec::new(),
-                    comment: Some("Dữ liệu minh họa (demo)".into()),
-                    base_revision: None,
-                    author: "demo".into(),
-                    now: received,
-                };
-                match submit(&mut conn, catalog, &sub, false) {
-                    Ok(done) if done.outcome == innoreport_store::reports::Outcome::Unchanged => {
-                        report.unchanged += 1
-                    }
-                    Ok(_) => report.reports += 1,
+            }
+            if let Some((code, value, at)) = correction.filter(|c| c.2 <= now) {
+                sub.changes = BTreeMap::from([(code.to_owned(), Some(value))]);
+                sub.comment = Some("Điều chỉnh số liệu (demo correction)".into());
+                sub.now = at;
+                match submit(conn, catalog, &sub, false) {
+                    Ok(done) if done.outcome == Outcome::Unchanged => {}
+                    Ok(_) => report.corrections += 1,
                     Err(SubmitError::Store(e)) => return Err(e),
-                    Err(_) => report.skipped += 1,
+                    // Past the lock, or the change breaks a part ≤ whole rule: not corrected.
+                    Err(_) => {}
                 }
             }
         }
