@@ -1,6 +1,7 @@
 //! Report submission, reading, revisions and review.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -301,31 +302,44 @@ pub(crate) async fn commune_provinces(
     state: &AppState,
     only: Option<Vec<String>>,
 ) -> Result<BTreeMap<String, String>, ApiError> {
-    // Communes change only when reference data is loaded: answer from memory, and read the
-    // database again when a code is not there (loaded after this replica started).
-    let known = |map: &BTreeMap<String, String>| match &only {
-        None => Some(map.clone()),
-        Some(codes) => codes
-            .iter()
-            .map(|c| map.get(c).map(|p| (c.clone(), p.clone())))
-            .collect(),
+    // Communes change only when reference data is loaded: the whole map is read once, and
+    // only codes it lacks (loaded after this replica started, or unknown) are asked again.
+    let cached = state
+        .communes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let all = match cached {
+        Some(all) => all,
+        None => {
+            let all = Arc::new(
+                state
+                    .db(|conn| innoreport_store::reference::commune_provinces(conn, None))
+                    .await?,
+            );
+            *state.communes.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&all));
+            all
+        }
     };
-    if let Some(map) = &*state.communes.read().unwrap_or_else(|e| e.into_inner())
-        && let Some(found) = known(map)
-    {
-        return Ok(found);
+    let Some(codes) = only else {
+        return Ok(all.as_ref().clone());
+    };
+    let (mut found, missing): (BTreeMap<String, String>, Vec<String>) = (
+        codes
+            .iter()
+            .filter_map(|c| all.get(c).map(|p| (c.clone(), p.clone())))
+            .collect(),
+        codes.into_iter().filter(|c| !all.contains_key(c)).collect(),
+    );
+    if !missing.is_empty() {
+        found.extend(
+            state
+                .db(move |conn| {
+                    innoreport_store::reference::commune_provinces(conn, Some(&missing))
+                })
+                .await?,
+        );
     }
-    let all = state
-        .db(|conn| innoreport_store::reference::commune_provinces(conn, None))
-        .await?;
-    let found = known(&all).unwrap_or_else(|| {
-        let codes = only.unwrap_or_default();
-        all.iter()
-            .filter(|(c, _)| codes.contains(c))
-            .map(|(c, p)| (c.clone(), p.clone()))
-            .collect()
-    });
-    *state.communes.write().unwrap_or_else(|e| e.into_inner()) = Some(all);
     Ok(found)
 }
 

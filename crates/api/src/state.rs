@@ -39,6 +39,9 @@ impl Clock {
     }
 }
 
+/// The province of each commune, by commune code.
+pub type CommuneProvinces = std::collections::BTreeMap<String, String>;
+
 /// Shared, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -52,7 +55,7 @@ pub struct AppState {
     /// Rollups and index runs of the live view's current version.
     pub results: Arc<crate::cache::ResultCache>,
     /// Province of every commune (reference data), read once.
-    pub communes: Arc<std::sync::RwLock<Option<std::collections::BTreeMap<String, String>>>>,
+    pub communes: Arc<std::sync::RwLock<Option<Arc<CommuneProvinces>>>>,
 }
 
 /// How long a replica reuses the catalog it read. The catalog changes only when an admin edits

@@ -233,24 +233,6 @@ fn current_revisions(
     Ok(out)
 }
 
-/// The values of a report's current revision (one query).
-fn current_values(
-    conn: &mut DbConnection,
-    report_id: i64,
-    current_revision: i32,
-) -> Result<Values, StoreError> {
-    let rows: Vec<(String, Option<f64>)> = revision_values::table
-        .inner_join(revisions::table)
-        .filter(revisions::report_id.eq(report_id))
-        .filter(revisions::number.eq(current_revision))
-        .select((revision_values::indicator_code, revision_values::value))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(code, v)| Some((code, v?)))
-        .collect())
-}
-
 /// The current values of `rows`, by report id (one query).
 fn current_values_of(
     conn: &mut DbConnection,
@@ -405,7 +387,9 @@ fn submit_in_transaction(
     lock_report(conn, dataset, &period, &sub.commune)?;
     let existing = find_row(conn, dataset, &period, &sub.commune)?;
     let current_values = match &existing {
-        Some(row) => current_values(conn, row.id, row.current_revision)?,
+        Some(row) => current_values_of(conn, std::slice::from_ref(row))?
+            .remove(&row.id)
+            .unwrap_or_default(),
         None => Values::new(),
     };
     let merged = merge(&current_values, &sub.changes);
