@@ -113,6 +113,205 @@ async fn requests_without_a_valid_token_are_401_with_a_bearer_challenge() {
     assert_problem(&res, 401);
 }
 
+/// A token with any header, signed with HMAC `alg` over `secret` (how an attacker who knows or
+/// guesses a key would build one).
+fn forged(
+    header: serde_json::Value,
+    claims: &serde_json::Value,
+    alg: Algorithm,
+    secret: &[u8],
+) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &EncodingKey::from_secret(secret), alg)
+            .unwrap();
+    format!("{message}.{signature}")
+}
+
+#[actix_web::test]
+async fn tokens_of_another_algorithm_key_or_header_are_401_rfc8725() {
+    let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;
+    let now = chrono::Utc::now().timestamp();
+    let ours = TEST_SECRET.as_bytes();
+    let c = claims(now);
+    let hs256 = json!({"alg": "HS256", "typ": "JWT"});
+    // Sanity: a token forged exactly like ours is accepted, so every refusal below is the attack.
+    let genuine = forged(hs256.clone(), &c, Algorithm::HS256, ours);
+    assert_eq!(app.submit(&genuine, &report()).await.status, 201);
+
+    let without = |claim: &str| {
+        let mut c = claims(now);
+        c.as_object_mut().unwrap().remove(claim);
+        forged(
+            json!({"alg": "HS256", "typ": "JWT"}),
+            &c,
+            Algorithm::HS256,
+            ours,
+        )
+    };
+    // RS256 header with a signature of RSA size: key-kind confusion must not even reach a key.
+    let rs256 = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(c.to_string()),
+        URL_SAFE_NO_PAD.encode([7u8; 256])
+    );
+    // HS/RS confusion: an attacker signs HS256 with a public key (here an RSA public key in PEM,
+    // as a server with RS256 keys would publish it) and names it in the header.
+    let public_pem = b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----\n";
+    let attempts: Vec<(&str, String)> = vec![
+        ("RS256 header", rs256),
+        (
+            "HS256 signed with a public key",
+            forged(hs256.clone(), &c, Algorithm::HS256, public_pem),
+        ),
+        (
+            "HS384 with our secret",
+            forged(
+                json!({"alg": "HS384", "typ": "JWT"}),
+                &c,
+                Algorithm::HS384,
+                ours,
+            ),
+        ),
+        (
+            "HS512 with our secret",
+            forged(
+                json!({"alg": "HS512", "typ": "JWT"}),
+                &c,
+                Algorithm::HS512,
+                ours,
+            ),
+        ),
+        (
+            "alg None",
+            format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"None"}"#),
+                URL_SAFE_NO_PAD.encode(c.to_string())
+            ),
+        ),
+        (
+            "alg NONE with a signature",
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"NONE"}"#),
+                URL_SAFE_NO_PAD.encode(c.to_string()),
+                genuine.rsplit('.').next().unwrap()
+            ),
+        ),
+        (
+            "embedded jwk",
+            forged(
+                json!({"alg": "HS256", "jwk": {"kty": "oct", "k": URL_SAFE_NO_PAD.encode("attacker-key-attacker-key-attacker-key")}}),
+                &c,
+                Algorithm::HS256,
+                b"attacker-key-attacker-key-attacker-key",
+            ),
+        ),
+        (
+            "jku pointing elsewhere",
+            forged(
+                json!({"alg": "HS256", "jku": "http://127.0.0.1:1/keys"}),
+                &c,
+                Algorithm::HS256,
+                ours,
+            ),
+        ),
+        (
+            "kid path traversal",
+            forged(
+                json!({"alg": "HS256", "kid": "../../../../dev/null"}),
+                &c,
+                Algorithm::HS256,
+                b"",
+            ),
+        ),
+        (
+            "crit extension",
+            forged(
+                json!({"alg": "HS256", "crit": ["exp"]}),
+                &c,
+                Algorithm::HS256,
+                ours,
+            ),
+        ),
+        (
+            "typ other than JWT",
+            forged(
+                json!({"alg": "HS256", "typ": "at+jwt+x"}),
+                &c,
+                Algorithm::HS256,
+                ours,
+            ),
+        ),
+        ("missing sub", without("sub")),
+        ("missing aud", without("aud")),
+        ("missing iss", without("iss")),
+        ("missing iat", without("iat")),
+        ("missing nbf", without("nbf")),
+        ("missing jti", without("jti")),
+        ("missing role", without("role")),
+        (
+            "exp as text",
+            forged(
+                hs256.clone(),
+                &{
+                    let mut c = claims(now);
+                    c["exp"] = json!("never");
+                    c
+                },
+                Algorithm::HS256,
+                ours,
+            ),
+        ),
+        (
+            "header not JSON",
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode("not json"),
+                URL_SAFE_NO_PAD.encode(c.to_string()),
+                genuine.rsplit('.').next().unwrap()
+            ),
+        ),
+        ("four segments", format!("{genuine}.AAAA")),
+        ("payload padding swapped", genuine.replacen('.', "=.", 1)),
+    ];
+    let tried = attempts.len();
+    for (what, bad) in attempts {
+        let res = app.submit(&bad, &report()).await;
+        let p = assert_problem(&res, 401);
+        assert_eq!(
+            p["detail"], "the token is invalid or expired",
+            "{what}: one answer, nothing leaks"
+        );
+    }
+    // The token only counts in the Authorization header with the Bearer scheme.
+    let in_query = app
+        .post_json(
+            None,
+            &format!("/api/v1/reports?access_token={genuine}"),
+            &report(),
+        )
+        .await;
+    assert_problem(&in_query, 401);
+    for header in [
+        format!("Basic {genuine}"),
+        format!("Bearer  Bearer {genuine}"),
+        genuine.clone(),
+    ] {
+        let res = app
+            .post_authorized(&header, "/api/v1/reports", &report())
+            .await;
+        assert_problem(&res, 401);
+    }
+    assert!(tried >= 20);
+}
+
 #[actix_web::test]
 async fn a_province_admin_creates_a_commune_service_account_that_logs_in() {
     let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;

@@ -6,10 +6,12 @@ mod support;
 
 mod analysis;
 mod auth;
+mod authz;
 mod binary;
 mod deploy;
 mod imports;
 mod index;
+mod limits;
 mod openapi;
 mod reference;
 mod reports;

@@ -61,6 +61,8 @@ pub fn test_config(db: &TestDatabase) -> Config {
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
         jwt_secret: Some(TEST_SECRET.into()),
+        // Tests send many requests with one token; the rate limit has its own test.
+        rate_limit: 0,
         ..Config::defaults()
     }
 }
@@ -120,7 +122,20 @@ impl TestApp {
 
     /// The application over an existing test database (as a restart would start it).
     pub async fn spawn_on(db: std::sync::Arc<TestDatabase>) -> TestApp {
-        let config = test_config(&db);
+        Self::spawn_configured(db, |_| {}).await
+    }
+
+    /// A fresh database and an application with some settings changed.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_configured(std::sync::Arc::new(TestDatabase::new()), configure).await
+    }
+
+    async fn spawn_configured(
+        db: std::sync::Arc<TestDatabase>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let mut config = test_config(&db);
+        configure(&mut config);
         let store = prepare_store(&config).expect("the store is ready");
         let clock = Clock::system();
         let app =
@@ -194,6 +209,35 @@ impl TestApp {
             .bearer_auth(token)
             .insert_header(("content-type", content_type));
         read(req.send_body(body.to_owned()).await.expect("answered")).await
+    }
+
+    /// Any method, with an optional token and JSON body.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Answer {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let sent = match body {
+            Some(body) => req.send_json(body).await,
+            None => req.send().await,
+        };
+        read(sent.expect("answered")).await
+    }
+
+    /// POST JSON with the Authorization header exactly as given.
+    pub async fn post_authorized(&self, authorization: &str, path: &str, body: &Value) -> Answer {
+        let req = self
+            .client
+            .post(self.url(path))
+            .insert_header(("authorization", authorization));
+        read(req.send_json(body).await.expect("answered")).await
     }
 
     pub async fn put_json(&self, token: &str, path: &str, body: &Value) -> Answer {

@@ -811,6 +811,7 @@ pub async fn get_targets(
     let snapshot = state.snapshot().await?;
     check_province(&snapshot, query.province.as_deref())?;
     let province = scope_province(&auth, query.province.as_deref())?;
+    crate::reports::authorize_commune_filter(&state, &auth, query.commune.as_deref()).await?;
     let commune = match (visible(&auth), &query.commune) {
         (Visible::Commune { commune: own, .. }, Some(c)) if c != &own => {
             return Err(ApiError::Forbidden(

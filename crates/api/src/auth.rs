@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, post, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, post, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -117,6 +117,7 @@ impl TokenKeys {
         if token.len() > MAX_TOKEN_BYTES {
             return Err("token too large".into());
         }
+        strict_header(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| e.to_string())?;
         let c = data.claims;
@@ -139,6 +140,30 @@ impl TokenKeys {
         };
         principal.check_shape()?;
         Ok(principal)
+    }
+}
+
+/// The token's header must be exactly what [`TokenKeys::mint`] writes: `alg` HS256 and at most
+/// `typ` JWT. Anything else — another algorithm, `crit` extensions the verifier would not honour,
+/// keys or key addresses carried in the token (`jwk`, `jku`, `x5u`, `kid`) — is refused before
+/// the signature is looked at (RFC 8725 §3.1, §3.10).
+fn strict_header(token: &str) -> Result<(), String> {
+    let head = token.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(head)
+        .map_err(|_| "malformed token header".to_owned())?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|_| "malformed token header".to_owned())?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+        return Err("only HS256 tokens are accepted".into());
+    }
+    match header.iter().find(|(k, v)| match k.as_str() {
+        "alg" => false,
+        "typ" => v.as_str() != Some("JWT"),
+        _ => true,
+    }) {
+        Some((k, _)) => Err(format!("token header member {k} is not accepted")),
+        None => Ok(()),
     }
 }
 
@@ -222,10 +247,19 @@ impl FromRequest for Auth {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
+    // The admission guard has verified the token already when it counted the request.
+    if let Some(principal) = req.extensions().get::<Principal>() {
+        return Ok(Auth(principal.clone()));
+    }
     let keys = req
         .app_data::<web::Data<AppState>>()
         .map(|s| Arc::clone(&s.keys))
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    principal_of(req, &keys).map(Auth)
+}
+
+/// The verified principal of the request's bearer token (401 when missing or bad).
+pub fn principal_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Principal, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -241,7 +275,7 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
         })?;
-    keys.verify(token).map(Auth).map_err(|e| {
+    keys.verify(token).map_err(|e| {
         tracing::debug!(reason = %e, "token refused");
         ApiError::Unauthorized("the token is invalid or expired".into())
     })

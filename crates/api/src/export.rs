@@ -7,6 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
 
+/// The media type of Excel workbooks.
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// `?format=` of list and aggregate endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -211,10 +215,7 @@ impl Table {
                 .insert_header((header::CONTENT_DISPOSITION, file("csv")))
                 .body(self.to_csv(lang)?),
             Format::Xlsx => HttpResponse::Ok()
-                .insert_header((
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ))
+                .insert_header((header::CONTENT_TYPE, XLSX_CONTENT_TYPE))
                 .insert_header((header::CONTENT_DISPOSITION, file("xlsx")))
                 .body(self.to_xlsx(lang)?),
         })

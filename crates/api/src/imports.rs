@@ -246,6 +246,12 @@ pub async fn import_reports(
     query: web::Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    if !innoreport_core::may_ever(auth.0.role, innoreport_core::Action::Submit) {
+        return Err(ApiError::Forbidden(format!(
+            "role {} may not submit reports",
+            auth.0.role
+        )));
+    }
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

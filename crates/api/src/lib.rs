@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod auth;
 pub mod cache;
 pub mod export;
+pub mod guard;
 pub mod health;
 pub mod imports;
 pub mod index;
@@ -45,6 +46,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         license(name = "Apache-2.0"),
     ),
     modifiers(&BearerScheme),
+    components(schemas(export::Format, export::Lang)),
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
@@ -68,6 +70,113 @@ impl Modify for BearerScheme {
             Some("A token from POST /api/v1/auth/token (or `innoreport token`).".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
     }
+}
+
+/// The answers any operation can give besides its own, added to every operation that does not
+/// document them itself, so the document never lies about a status a client can meet:
+/// 400 (a malformed parameter or body), 401 (operations behind a token), 413 and 415 (operations
+/// with a body), 429 (per-client rate limit) and 503 (at capacity, or the database unreachable;
+/// both with `Retry-After`).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+
+        let problem = |description: &str, retry: bool| {
+            let mut response = ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            );
+            if retry {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::Type::Integer),
+                        )
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                );
+            }
+            response.build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let limited = path.starts_with("/api/") && path != OPENAPI_PATH;
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let exports = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.name == "format");
+                if exports {
+                    document_exports(operation);
+                }
+                let mut add = Vec::new();
+                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_body = operation.request_body.is_some();
+                if has_params || has_body {
+                    add.push(("400", "Malformed parameters or body", false));
+                }
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add.push(("401", "Missing or bad token", false));
+                }
+                if has_body {
+                    add.push(("413", "The body is larger than the limit", false));
+                    add.push(("415", "The body is not of a documented content type", false));
+                }
+                if limited {
+                    add.push((
+                        "429",
+                        "This client sent too many requests; retry after the time given",
+                        true,
+                    ));
+                    add.push((
+                        "503",
+                        "At capacity or the database is unreachable; retry after the time given",
+                        true,
+                    ));
+                }
+                for (status, description, retry) in add {
+                    let responses = &mut operation.responses.responses;
+                    if !responses.contains_key(status) {
+                        responses.insert(status.to_owned(), problem(description, retry).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Lists that take `?format=` also answer CSV and Excel: say so on their 200 response.
+fn document_exports(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, RefOr, SchemaFormat, Type};
+    let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") else {
+        return;
+    };
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    ok.content.insert(
+        "text/csv".to_owned(),
+        ContentBuilder::new().schema(Some(text())).build(),
+    );
+    ok.content.insert(
+        export::XLSX_CONTENT_TYPE.to_owned(),
+        ContentBuilder::new()
+            .schema(Some(text().format(Some(SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))))
+            .build(),
+    );
 }
 
 type Routes<T> = utoipa_actix_web::UtoipaApp<T>;
@@ -116,6 +225,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     DOC.get_or_init(|| {
         let (_, mut api) = routes(App::new().into_utoipa_app()).split_for_parts();
         api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        // After the routes: their operations exist only once the route table is collected.
+        CommonResponses.modify(&mut api);
         api
     })
     .clone()
@@ -147,6 +258,7 @@ pub fn app(
     let docs = SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, openapi());
     let (app, _) = routes(App::new().service(docs).into_utoipa_app()).split_for_parts();
     app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(problem::ensure_problem))
+        .wrap(actix_web::middleware::from_fn(guard::admit))
         .app_data(web::Data::new(state))
         .app_data(
             web::JsonConfig::default()

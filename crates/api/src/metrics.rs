@@ -1,7 +1,7 @@
 //! Application metrics, exported in Prometheus text format at `/metrics` together with the
 //! per-route request counts and latencies the HTTP middleware records.
 
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -14,6 +14,10 @@ pub struct Metrics {
     pub view_reports: IntGauge,
     /// Version of the live view (grows with every batch of changes applied).
     pub view_version: IntGauge,
+    /// Requests refused because the service was at capacity (503).
+    pub shed: IntCounter,
+    /// Requests refused because their client was over its rate (429).
+    pub rate_limited: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -48,11 +52,23 @@ impl Default for Metrics {
                 .expect("valid metric");
         let view_version = IntGauge::new("innoreport_view_version", "Version of the live view")
             .expect("valid metric");
+        let shed = IntCounter::new(
+            "innoreport_shed_total",
+            "Requests refused at capacity (503)",
+        )
+        .expect("valid metric");
+        let rate_limited = IntCounter::new(
+            "innoreport_rate_limited_total",
+            "Requests refused over a client's rate (429)",
+        )
+        .expect("valid metric");
         for m in [
             Box::new(submissions.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(view_refresh.clone()),
             Box::new(view_reports.clone()),
             Box::new(view_version.clone()),
+            Box::new(shed.clone()),
+            Box::new(rate_limited.clone()),
         ] {
             registry.register(m).expect("metrics register once");
         }
@@ -62,6 +78,8 @@ impl Default for Metrics {
             view_refresh,
             view_reports,
             view_version,
+            shed,
+            rate_limited,
         }
     }
 }

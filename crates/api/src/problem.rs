@@ -202,6 +202,12 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> a
         _ => ("body", "malformed_json"),
     };
     let message = err.to_string();
+    if code == "content_type" {
+        let api = ApiError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        );
+        return actix_web::error::InternalError::from_response(err, api.error_response()).into();
+    }
     let api = if code == "too_large" {
         return actix_web::error::InternalError::from_response(
             err,

@@ -297,6 +297,24 @@ pub(crate) fn warnings_out(catalog: &Catalog, s: &Submitted) -> Vec<ValueWarning
         .collect()
 }
 
+/// A list filtered to one commune is a read of that commune: 403 outside the caller's scope
+/// (a filter the caller may not ask for is refused, not answered with an empty list).
+pub(crate) async fn authorize_commune_filter(
+    state: &AppState,
+    auth: &Auth,
+    commune: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(commune) = commune else {
+        return Ok(());
+    };
+    let provinces = commune_provinces(state, Some(vec![commune.to_owned()])).await?;
+    match provinces.get(commune) {
+        Some(province) => auth.require(Action::Read, Target::Commune { commune, province }),
+        // An unknown commune has nothing to show anyone.
+        None => Ok(()),
+    }
+}
+
 /// Commune → province, for the named communes (all communes when `only` is `None`).
 pub(crate) async fn commune_provinces(
     state: &AppState,
@@ -860,6 +878,7 @@ pub async fn list_reports(
         status: query.status,
     };
     // Narrow the filter to the caller's scope; asking for more is 403.
+    authorize_commune_filter(&state, &auth, filter.commune.as_deref()).await?;
     let p = &auth.0;
     match p.role {
         Role::Admin | Role::NationalAnalyst => {}

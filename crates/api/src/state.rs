@@ -56,6 +56,8 @@ pub struct AppState {
     pub results: Arc<crate::cache::ResultCache>,
     /// Province of every commune (reference data), read once.
     pub communes: Arc<std::sync::RwLock<Option<Arc<CommuneProvinces>>>>,
+    /// Admission control: rate per client and requests at once.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 /// How long a replica reuses the catalog it read. The catalog changes only when an admin edits
@@ -75,7 +77,13 @@ impl AppState {
             catalog: Arc::default(),
             results: Arc::default(),
             communes: Arc::default(),
+            guard: Arc::new(crate::guard::Guard::new(Default::default())),
         }
+    }
+
+    pub fn with_limits(mut self, limits: crate::guard::Limits) -> AppState {
+        self.guard = Arc::new(crate::guard::Guard::new(limits));
+        self
     }
 
     pub fn with_clock(mut self, clock: Clock) -> AppState {

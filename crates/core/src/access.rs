@@ -130,6 +130,17 @@ pub enum Target<'a> {
     Commune { commune: &'a str, province: &'a str },
 }
 
+/// Whether `role` may do `action` anywhere at all (a bulk request of an action the role may never
+/// do is refused whole, before its rows are looked at).
+pub fn may_ever(role: Role, action: Action) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::NationalAnalyst | Role::ProvinceAnalyst => action == Action::Read,
+        Role::ProvinceAdmin => true,
+        Role::CommuneOfficer => matches!(action, Action::Read | Action::Submit),
+    }
+}
+
 /// The policy. Commune officers see their own commune and their province's totals, never
 /// another commune's values; province roles stay in their province; national analysts read
 /// everything; admins do everything.
@@ -244,6 +255,41 @@ mod tests {
         // A token claiming commune 03808 but province 01 must not open commune 03808 of 14.
         let odd = who(Role::CommuneOfficer, Some("01"), Some("03808"));
         assert!(!allows(&odd, Action::Submit, OWN));
+    }
+
+    #[test]
+    fn may_ever_is_true_exactly_when_some_target_is_allowed() {
+        let actions = [
+            Action::Read,
+            Action::Submit,
+            Action::Review,
+            Action::ManageTargets,
+            Action::ManageUsers,
+        ];
+        for role in Role::ALL {
+            let p = Principal {
+                subject: "x".into(),
+                role,
+                province: role
+                    .needs_province()
+                    .then(|| ProvinceCode::parse("14").unwrap()),
+                commune: role
+                    .needs_commune()
+                    .then(|| CommuneCode::parse("03808").unwrap()),
+            };
+            let targets = [
+                Target::Nation,
+                Target::Province("14"),
+                Target::Commune {
+                    commune: "03808",
+                    province: "14",
+                },
+            ];
+            for action in actions {
+                let somewhere = targets.iter().any(|t| allows(&p, action, *t));
+                assert_eq!(may_ever(role, action), somewhere, "{role} {action:?}");
+            }
+        }
     }
 
     #[test]

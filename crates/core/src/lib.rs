@@ -12,7 +12,7 @@ pub mod period;
 pub mod report;
 pub mod validation;
 
-pub use access::{Action, Principal, Role, Target, allows};
+pub use access::{Action, Principal, Role, Target, allows, may_ever};
 pub use catalog::{
     Catalog, CatalogError, Direction, Formula, Indicator, Pillar, PillarIndicator, SpatialRule,
     SubIndex, TemporalRule, ValueType,

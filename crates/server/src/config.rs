@@ -200,12 +200,62 @@ pub struct Config {
         global = true
     )]
     pub shutdown_timeout: u64,
+
+    /// Requests worked on at once (over all workers); beyond it the service answers 503 with
+    /// Retry-After at once instead of queueing.
+    #[arg(
+        long,
+        env = "INNOREPORT_MAX_IN_FLIGHT",
+        default_value_t = 128,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub max_in_flight: u32,
+
+    /// Requests a second per client (token subject, or address without a token); beyond it
+    /// 429 with Retry-After. 0 turns the limit off.
+    #[arg(
+        long,
+        env = "INNOREPORT_RATE_LIMIT",
+        default_value_t = 50,
+        global = true
+    )]
+    pub rate_limit: u32,
+
+    /// Requests a client may send in a burst above --rate-limit.
+    #[arg(
+        long,
+        env = "INNOREPORT_RATE_BURST",
+        default_value_t = 100,
+        global = true
+    )]
+    pub rate_burst: u32,
+
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "INNOREPORT_DB_TIMEOUT",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u64).range(1..=60),
+        global = true
+    )]
+    pub db_timeout: u64,
 }
 
 impl Config {
     /// The defaults, as a fresh `innoreport` with no flags and no environment would use them.
     pub fn defaults() -> Config {
         Cli::parse_from(["innoreport"]).config
+    }
+
+    /// The admission limits of the HTTP service.
+    pub fn limits(&self) -> innoreport_api::guard::Limits {
+        innoreport_api::guard::Limits {
+            max_in_flight: self.max_in_flight as usize,
+            max_large_uploads: innoreport_api::guard::Limits::default().max_large_uploads,
+            rate_per_second: self.rate_limit,
+            burst: self.rate_burst,
+        }
     }
 }
 

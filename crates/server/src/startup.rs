@@ -88,7 +88,11 @@ pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
 
 /// Opens the database, applies migrations and (unless disabled) loads the reference data.
 pub fn prepare_store(config: &Config) -> Result<Store, StartupError> {
-    let store = Store::open(&config.database_url, config.pool_size)?;
+    let store = Store::open_with_timeout(
+        &config.database_url,
+        config.pool_size,
+        Duration::from_secs(config.db_timeout),
+    )?;
     let applied = store.migrate()?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
@@ -133,7 +137,9 @@ impl Application {
             .map_err(|e| StartupError::Bind(config.bind.clone(), e))?
             .port();
         let keys = token_keys(config, &store)?;
-        let state = AppState::new(store, keys).with_clock(clock);
+        let state = AppState::new(store, keys)
+            .with_clock(clock)
+            .with_limits(config.limits());
         // Per-route request counts and latencies, with the application's own metrics, at /metrics.
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")
             .registry(state.metrics.registry.clone())

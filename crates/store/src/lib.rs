@@ -40,17 +40,37 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the failure is the database being unreachable rather than the request.
+    /// True when the failure is the database being unreachable (down, restarting, a connection
+    /// cut, SQLite busy past its timeout) rather than the request: the client may retry.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Unavailable(_)
-                | StoreError::Query(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::ClosedConnection,
-                    _,
-                ))
-        )
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Query(Error::DatabaseError(Kind::ClosedConnection, _))
+            | StoreError::Query(Error::DatabaseError(Kind::UnableToSendCommand, _))
+            | StoreError::Query(Error::BrokenTransactionManager) => true,
+            StoreError::Query(Error::DatabaseError(_, info)) => connection_lost(info.message()),
+            _ => false,
+        }
     }
+}
+
+/// Messages of PostgreSQL (libpq) and SQLite that mean the connection, not the statement, failed:
+/// an administrator shutdown (57P01) or a restart in progress (57P03), a cut socket, a busy file.
+fn connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 9] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "connection to server",
+        "could not connect",
+        "could not receive data",
+        "could not send data",
+        "the database system is",
+        "database is locked",
+    ];
+    let message = message.to_lowercase();
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 /// Runs `f` in one transaction (a savepoint when one is already open): all of it or nothing.
@@ -88,7 +108,17 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Connects to `url` (PostgreSQL for `postgres://`, otherwise a SQLite file).
     pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
-        let pool = db::pool(url, pool_size, Duration::from_secs(10))?;
+        Self::open_with_timeout(url, pool_size, Duration::from_secs(10))
+    }
+
+    /// Like [`Store::open`]; a request waits at most `timeout` for a connection (then
+    /// [`StoreError::Unavailable`]), which bounds how long anyone waits while the database is down.
+    pub fn open_with_timeout(
+        url: &str,
+        pool_size: u32,
+        timeout: Duration,
+    ) -> Result<Store, StoreError> {
+        let pool = db::pool(url, pool_size, timeout)?;
         Ok(Store {
             pool,
             backend: Backend::from_url(url),
@@ -119,5 +149,41 @@ impl Store {
     /// Ok when the database answers and every migration is applied.
     pub fn ready(&self) -> Result<bool, StoreError> {
         db::migrations_applied(&mut *self.conn()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> StoreError {
+        StoreError::Query(Error::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_bad_statement_is_not() {
+        for lost in [
+            "terminating connection due to administrator command",
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "FATAL:  the database system is starting up",
+            "database is locked",
+        ] {
+            assert!(
+                db_error(DatabaseErrorKind::Unknown, lost).is_unavailable(),
+                "{lost}"
+            );
+        }
+        assert!(db_error(DatabaseErrorKind::ClosedConnection, "x").is_unavailable());
+        assert!(StoreError::Unavailable("pool timed out".into()).is_unavailable());
+        assert!(
+            !db_error(
+                DatabaseErrorKind::UniqueViolation,
+                "duplicate key value violates unique constraint"
+            )
+            .is_unavailable()
+        );
+        assert!(!db_error(DatabaseErrorKind::Unknown, "syntax error at or near").is_unavailable());
+        assert!(!StoreError::Corrupt("bad rule".into()).is_unavailable());
     }
 }

@@ -1,0 +1,531 @@
+//! The authorization matrix (OWASP API1, object-level authorization first): every operation of
+//! the route table × every role (and no token) × own scope, another commune of the same
+//! province, another province. The operations come from the OpenAPI document the route table
+//! generates, so a new endpoint without a row here fails the test.
+//!
+//! The expected answer of each cell is the README's role rules, restated here independently of
+//! `innoreport_core::access`. Allowed reads must also not leak: every commune and province named
+//! in the answer must be one the caller may see.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use innoreport_core::Role;
+use serde_json::{Value, json};
+
+use crate::support::{Answer, TestApp, token};
+
+/// What a request touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Nothing in particular (public data, or a list the server narrows to the caller).
+    Any,
+    /// The whole country.
+    Nation,
+    /// A province's totals.
+    Totals(Place),
+    /// The commune-by-commune rows of a province.
+    Communes(Place),
+    /// One commune's own data.
+    Commune(Place),
+    /// The provinces' innovation index: province totals of every province, for every signed-in
+    /// role (like the published PII).
+    Ranking,
+    /// The ranking of a province's communes (never for a commune officer: it is the other
+    /// communes' values).
+    Ranks(Place),
+}
+
+/// Where, relative to the callers (all of Sơn La, 14, and its commune Mường La).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Own,
+    /// Another commune of the same province (for province-wide scopes: the same province).
+    Sibling,
+    /// Another province.
+    Other,
+}
+
+/// What the operation does with its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Public,
+    Login,
+    Read,
+    Submit,
+    /// A bulk submission.
+    Import,
+    Review,
+    Targets,
+    Users,
+    Framework,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// 2xx (writes: anything but 401/403/5xx — the domain may answer 409/422/423).
+    Allowed,
+    /// A bulk import answers 200 and rejects the rows outside the caller's scope, storing none.
+    RowRejected,
+    Forbidden,
+    Unauthorized,
+}
+
+/// The README's rules.
+fn expected(role: Option<Role>, act: Act, scope: Scope) -> Expect {
+    use Expect::*;
+    match act {
+        Act::Public => return Allowed,
+        Act::Login => return Unauthorized, // a wrong password, whoever asks
+        _ => {}
+    }
+    let Some(role) = role else {
+        return Unauthorized;
+    };
+    let in_province = |s: Scope| match s {
+        Scope::Any | Scope::Ranking => true,
+        Scope::Nation => false,
+        Scope::Totals(p) | Scope::Communes(p) | Scope::Commune(p) | Scope::Ranks(p) => {
+            p != Place::Other
+        }
+    };
+    let rule = if act == Act::Import { Act::Submit } else { act };
+    let allowed = match role {
+        Role::Admin => true,
+        Role::NationalAnalyst => rule == Act::Read,
+        Role::ProvinceAdmin => rule != Act::Framework && in_province(scope),
+        Role::ProvinceAnalyst => rule == Act::Read && in_province(scope),
+        Role::CommuneOfficer => match (rule, scope) {
+            (Act::Read | Act::Submit, Scope::Commune(Place::Own)) => true,
+            // Lists of the own province answer, narrowed to the officer's commune.
+            (Act::Read, Scope::Totals(Place::Own) | Scope::Communes(Place::Own)) => true,
+            (Act::Read, Scope::Any | Scope::Ranking) => true,
+            _ => false,
+        },
+    };
+    // A role that may submit somewhere sends an import with a row outside its scope: the row
+    // is rejected; a role that may never submit is refused the whole import.
+    let submits = matches!(
+        role,
+        Role::Admin | Role::ProvinceAdmin | Role::CommuneOfficer
+    );
+    match (allowed, act) {
+        (true, _) => Allowed,
+        (false, Act::Import) if submits => RowRejected,
+        (false, _) => Forbidden,
+    }
+}
+
+/// The codes the test places stand for.
+struct Places {
+    province: [&'static str; 2],
+    /// own, sibling, other province's.
+    communes: [String; 3],
+    /// Every commune of the own province (what province roles may see).
+    own_communes: BTreeSet<String>,
+}
+
+impl Places {
+    fn province(&self, p: Place) -> &str {
+        match p {
+            Place::Own | Place::Sibling => self.province[0],
+            Place::Other => self.province[1],
+        }
+    }
+    fn commune(&self, p: Place) -> &str {
+        match p {
+            Place::Own => &self.communes[0],
+            Place::Sibling => &self.communes[1],
+            Place::Other => &self.communes[2],
+        }
+    }
+}
+
+struct Request {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+}
+
+fn get(path: String) -> Request {
+    Request {
+        method: "GET",
+        path,
+        body: None,
+    }
+}
+
+fn send(method: &'static str, path: String, body: Value) -> Request {
+    Request {
+        method,
+        path,
+        body: Some(body),
+    }
+}
+
+const DS: &str = "dmst-quarterly";
+const READ_PERIOD: &str = "2025Q4";
+
+/// The scopes each operation is tried in, and the request for each. Every operation of the route
+/// table must have a row: the match has no catch-all.
+fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
+    use Place::*;
+    let places = [Own, Sibling, Other];
+    let communes = |f: &dyn Fn(&str) -> Request| {
+        places
+            .iter()
+            .map(|&p| (Scope::Commune(p), f(at.commune(p))))
+            .collect::<Vec<_>>()
+    };
+    let provinces = |wrap: fn(Place) -> Scope, f: &dyn Fn(&str) -> Request| {
+        [Own, Other]
+            .iter()
+            .map(|&p| (wrap(p), f(at.province(p))))
+            .collect::<Vec<_>>()
+    };
+    let report = |c: &str, period: &str| json!({"commune": c, "dataset": DS, "period": period, "values": {"dossiers_total": 40 + cell, "dossiers_online_full": 20}});
+    let public = |path: &str| (Act::Public, vec![(Scope::Any, get(path.to_owned()))]);
+    match op {
+        "GET /health" => public("/health"),
+        "GET /ready" => public("/ready"),
+        "GET /api/v1/provinces" => public("/api/v1/provinces"),
+        "GET /api/v1/provinces/{code}" => public("/api/v1/provinces/14"),
+        "GET /api/v1/provinces/{code}/communes" => public("/api/v1/provinces/14/communes"),
+        "GET /api/v1/communes/{code}" => public("/api/v1/communes/03808"),
+        "GET /api/v1/indicators" => public("/api/v1/indicators"),
+        "GET /api/v1/indicators/{code}" => public("/api/v1/indicators/dossiers_total"),
+        "GET /api/v1/datasets" => public("/api/v1/datasets"),
+        "GET /api/v1/datasets/{code}" => public("/api/v1/datasets/dmst-quarterly"),
+        "GET /api/v1/index/framework" => public("/api/v1/index/framework"),
+        "POST /api/v1/auth/token" => (
+            Act::Login,
+            vec![(
+                Scope::Any,
+                send(
+                    "POST",
+                    "/api/v1/auth/token".into(),
+                    json!({"username": "admin", "password": "not-the-password"}),
+                ),
+            )],
+        ),
+        "GET /api/v1/aggregates" => {
+            let q = format!("/api/v1/aggregates?indicator=dossiers_total&period={READ_PERIOD}");
+            let mut v = vec![(Scope::Nation, get(format!("{q}&level=national")))];
+            v.extend(provinces(Scope::Totals, &|p| {
+                get(format!("{q}&level=province&province={p}"))
+            }));
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("{q}&level=commune&province={p}"))
+            }));
+            (Act::Read, v)
+        }
+        "GET /api/v1/compliance" => {
+            let q = format!("/api/v1/compliance?dataset={DS}&period={READ_PERIOD}");
+            // Without a province: the caller's own scope (the nation for national roles).
+            let mut v = vec![(Scope::Any, get(q.clone()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("{q}&province={p}"))
+            }));
+            (Act::Read, v)
+        }
+        "GET /api/v1/index" => {
+            let mut v = vec![(
+                Scope::Ranking,
+                get("/api/v1/index?period=2025&level=province".into()),
+            )];
+            v.extend(provinces(Scope::Ranks, &|p| {
+                get(format!(
+                    "/api/v1/index?period=2025&level=commune&province={p}"
+                ))
+            }));
+            (Act::Read, v)
+        }
+        "POST /api/v1/index/what-if" => {
+            let mut v = vec![(
+                Scope::Ranking,
+                send(
+                    "POST",
+                    "/api/v1/index/what-if".into(),
+                    json!({"period": "2025", "level": "province", "overrides": []}),
+                ),
+            )];
+            v.extend(provinces(Scope::Ranks, &|p| {
+                send(
+                    "POST",
+                    "/api/v1/index/what-if".into(),
+                    json!({"period": "2025", "level": "commune", "province": p, "overrides": []}),
+                )
+            }));
+            (Act::Read, v)
+        }
+        "PUT /api/v1/index/framework" => (
+            Act::Framework,
+            vec![(
+                Scope::Nation,
+                send("PUT", "/api/v1/index/framework".into(), Value::Null),
+            )],
+        ),
+        "GET /api/v1/provinces/{code}/dashboard" => (
+            Act::Read,
+            provinces(Scope::Totals, &|p| {
+                get(format!(
+                    "/api/v1/provinces/{p}/dashboard?period={READ_PERIOD}"
+                ))
+            }),
+        ),
+        "GET /api/v1/reports" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/reports".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/reports?province={p}"))
+            }));
+            v.extend(communes(&|c| get(format!("/api/v1/reports?commune={c}"))));
+            (Act::Read, v)
+        }
+        "POST /api/v1/reports" => (
+            Act::Submit,
+            communes(&|c| send("POST", "/api/v1/reports".into(), report(c, READ_PERIOD))),
+        ),
+        "POST /api/v1/imports" => (
+            Act::Import,
+            communes(&|c| {
+                send(
+                    "POST",
+                    "/api/v1/imports".into(),
+                    json!([report(c, READ_PERIOD)]),
+                )
+            }),
+        ),
+        "GET /api/v1/reports/{dataset}/{period}/{commune}" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/reports/{DS}/{READ_PERIOD}/{c}"))),
+        ),
+        "GET /api/v1/reports/{dataset}/{period}/{commune}/revisions" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/reports/{DS}/{READ_PERIOD}/{c}/revisions"))),
+        ),
+        "GET /api/v1/reports/{dataset}/{period}/{commune}/reviews" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/reports/{DS}/{READ_PERIOD}/{c}/reviews"))),
+        ),
+        "POST /api/v1/reports/{dataset}/{period}/{commune}/review" => (
+            Act::Review,
+            communes(&|c| {
+                send(
+                    "POST",
+                    format!("/api/v1/reports/{DS}/{READ_PERIOD}/{c}/review"),
+                    json!({"action": "return", "comment": "matrix"}),
+                )
+            }),
+        ),
+        "GET /api/v1/targets" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/targets?year=2026".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/targets?year=2026&province={p}"))
+            }));
+            v.extend(communes(&|c| {
+                get(format!("/api/v1/targets?year=2026&commune={c}"))
+            }));
+            (Act::Read, v)
+        }
+        "PUT /api/v1/targets/{year}/{commune}" => (
+            Act::Targets,
+            communes(&|c| {
+                send(
+                    "PUT",
+                    format!("/api/v1/targets/2026/{c}"),
+                    json!({"values": {"dossiers_online_rate": 60}}),
+                )
+            }),
+        ),
+        "POST /api/v1/users" => (
+            Act::Users,
+            communes(&|c| {
+                send(
+                    "POST",
+                    "/api/v1/users".into(),
+                    json!({"username": format!("matrix-{cell}-{c}"), "role": "commune_officer", "commune": c}),
+                )
+            }),
+        ),
+        other => panic!(
+            "{other} is in the route table but has no row in the authorization matrix: add one"
+        ),
+    }
+}
+
+/// Every commune and province code an answer names, with where it was found.
+fn named_codes(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                if let (Some(code), true) = (
+                    v.as_str(),
+                    matches!(key.as_str(), "commune" | "province" | "unit"),
+                ) {
+                    out.push((key.clone(), code.to_owned()));
+                }
+                named_codes(v, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| named_codes(v, out)),
+        _ => {}
+    }
+}
+
+/// A read the caller was allowed must name only what the caller may see.
+fn assert_no_leak(role: Role, at: &Places, what: &str, answer: &Answer) {
+    if matches!(role, Role::Admin | Role::NationalAnalyst) {
+        return;
+    }
+    if !answer.content_type().starts_with("application/json") {
+        return;
+    }
+    let mut codes = Vec::new();
+    named_codes(&answer.json(), &mut codes);
+    for (key, code) in codes {
+        let visible = match (code.len(), role) {
+            (2, _) => code == at.province[0],
+            (5, Role::CommuneOfficer) => code == at.communes[0],
+            (5, _) => at.own_communes.contains(&code),
+            _ => true, // not a unit code (e.g. a national row)
+        };
+        assert!(
+            visible,
+            "{role} {what}: the answer names {key} {code}, outside the caller's scope"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
+    let app = TestApp::spawn_at("2025-12-20T03:00:00Z").await;
+    let admin = token(Role::Admin, None, None);
+    let list = |p: &str| format!("/api/v1/provinces/{p}/communes?limit=1000");
+    let own: Vec<String> = app.get(&list("14")).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect();
+    let other = app.get(&list("01")).await.json()["items"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sibling = own.iter().find(|c| *c != "03808").unwrap().clone();
+    let at = Places {
+        province: ["14", "01"],
+        communes: ["03808".to_owned(), sibling, other],
+        own_communes: own.into_iter().collect(),
+    };
+    // Something to read in every place: a 2025Q4 report per commune, submitted late by the admin.
+    for c in &at.communes {
+        let body = json!({"commune": c, "dataset": DS, "period": READ_PERIOD,
+                          "values": {"dossiers_total": 100, "dossiers_online_full": 50}});
+        let res = app.submit(&admin, &body).await;
+        assert!(res.status.is_success(), "seed report: {}", res.text());
+    }
+    let framework = app.get_as(&admin, "/api/v1/index/framework").await.json();
+
+    let callers: Vec<(Option<Role>, Option<String>)> = vec![
+        (None, None),
+        (
+            Some(Role::CommuneOfficer),
+            Some(token(Role::CommuneOfficer, Some("14"), Some("03808"))),
+        ),
+        (
+            Some(Role::ProvinceAnalyst),
+            Some(token(Role::ProvinceAnalyst, Some("14"), None)),
+        ),
+        (
+            Some(Role::ProvinceAdmin),
+            Some(token(Role::ProvinceAdmin, Some("14"), None)),
+        ),
+        (
+            Some(Role::NationalAnalyst),
+            Some(token(Role::NationalAnalyst, None, None)),
+        ),
+        (Some(Role::Admin), Some(admin.clone())),
+    ];
+
+    let doc = innoreport_api::openapi();
+    let mut operations = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+            ("PATCH", &item.patch),
+        ] {
+            if op.is_some() {
+                operations.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(operations.len() >= 28, "the route table has {operations:?}");
+
+    let mut cells = 0usize;
+    let mut table: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for op in &operations {
+        for (role, bearer) in &callers {
+            let (act, requests) = row(op, &at, cells);
+            for (scope, mut req) in requests {
+                cells += 1;
+                if act == Act::Framework {
+                    req.body = Some(framework.clone());
+                }
+                let expect = expected(*role, act, scope);
+                let res = app
+                    .request(req.method, &req.path, bearer.as_deref(), req.body.as_ref())
+                    .await;
+                let status = res.status.as_u16();
+                let ok = match expect {
+                    Expect::Unauthorized => status == 401,
+                    Expect::Forbidden => status == 403,
+                    Expect::RowRejected => {
+                        status == 200
+                            && res.json()["rejected"] == 1
+                            && res.json()["conflicts"][0]["code"] == "forbidden"
+                    }
+                    Expect::Allowed if req.method == "GET" => res.status.is_success(),
+                    Expect::Allowed => !matches!(status, 401 | 403 | 500..),
+                };
+                let who = role.map_or("anonymous".to_owned(), |r| r.to_string());
+                if !ok {
+                    failures.push(format!(
+                        "{op} as {who} on {scope:?} ({} {}): expected {expect:?}, got {status}: {}",
+                        req.method,
+                        req.path,
+                        res.text()
+                    ));
+                } else if let (Expect::Allowed, Some(role), "GET", false) =
+                    (expect, role, req.method, scope == Scope::Ranking)
+                {
+                    assert_no_leak(*role, &at, &format!("{} {}", req.method, req.path), &res);
+                }
+                table
+                    .entry(format!("{op} [{scope:?}]"))
+                    .or_default()
+                    .push(format!("{who}:{status}"));
+            }
+        }
+    }
+    let report = table
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", v.join(" ")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if let Ok(dir) = std::env::var("AUTHZ_MATRIX_OUT") {
+        std::fs::write(dir, format!("{cells} cells\n{report}\n")).unwrap();
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells answer against the rules:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        cells > operations.len() * callers.len(),
+        "{cells} cells checked"
+    );
+}
