@@ -8,6 +8,7 @@ mod analysis;
 mod auth;
 mod authz;
 mod binary;
+mod chaos;
 mod deploy;
 mod imports;
 mod index;

@@ -130,7 +130,7 @@ impl TestApp {
         Self::spawn_configured(std::sync::Arc::new(TestDatabase::new()), configure).await
     }
 
-    async fn spawn_configured(
+    pub async fn spawn_configured(
         db: std::sync::Arc<TestDatabase>,
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {

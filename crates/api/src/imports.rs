@@ -92,6 +92,21 @@ fn header_problem(message: String) -> ApiError {
     )
 }
 
+/// Reads an upload as `POST /imports` does, before anything is validated or stored: the
+/// reports found (with the indicators each names) and the rows refused while reading.
+/// Public for the property tests and fuzzing of the parsers.
+pub fn parse_upload(
+    csv: bool,
+    bytes: &[u8],
+) -> Result<(Vec<ReportSubmission>, Vec<ImportConflict>), ApiError> {
+    let (groups, conflicts) = if csv {
+        parse_csv(bytes)?
+    } else {
+        parse_json(bytes)?
+    };
+    Ok((groups.into_iter().map(|g| g.body).collect(), conflicts))
+}
+
 fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| header_problem("the CSV must be UTF-8".into()))?;
@@ -357,4 +372,80 @@ pub async fn import_reports(
 
 fn issue_field(i: Issue) -> FieldError {
     FieldError::new(i.field, i.code, i.message)
+}
+
+#[cfg(test)]
+mod properties {
+    //! Any upload is read into reports and refused rows, or refused whole with a problem; never
+    //! a panic, and no data row is silently dropped. `PROPTEST_CASES` sets the number of cases.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{0,6}",
+            "(dmst-quarterly|dmst-annual|x)",
+            "20[0-9]{2}(Q[0-9]|S[0-9]|[0-9]{2})?",
+            "[a-z_]{0,12}",
+            "-?[0-9]{0,6}(\\.[0-9]{0,4})?(e[0-9]{1,3})?",
+            "(NaN|inf|-inf|1e400|null|true)",
+            "[ -~ĐđăâêôơưÀ-ỹ,\"\\n]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse_upload(true, &bytes);
+            let _ = parse_upload(false, &bytes);
+        }
+
+        #[test]
+        fn every_csv_row_is_in_a_report_or_refused(
+            header in proptest::sample::subsequence(
+                vec!["commune", "dataset", "period", "indicator", "value", "comment", "extra"], 0..=7),
+            rows in proptest::collection::vec(proptest::collection::vec(field(), 0..9), 0..40),
+            bom in any::<bool>(),
+        ) {
+            let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            writer.write_record(&header).unwrap();
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let mut bytes = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+            bytes.extend(writer.into_inner().unwrap());
+            let required = ["commune", "dataset", "period", "indicator", "value"];
+            match parse_upload(true, &bytes) {
+                Ok((reports, conflicts)) => {
+                    prop_assert!(required.iter().all(|c| header.contains(c)));
+                    let named: usize = reports.iter().map(|r| r.values.len()).sum();
+                    // Rows with the wrong number of fields are refused as malformed; every other
+                    // row names an indicator of one report or is refused with a reason.
+                    let data_rows = rows.len();
+                    prop_assert_eq!(named + conflicts.len(), data_rows,
+                        "reports {:?} conflicts {:?}", reports, conflicts);
+                }
+                Err(problem) => {
+                    prop_assert!(!required.iter().all(|c| header.contains(c)) || header.is_empty(),
+                        "a complete header was refused: {problem}");
+                }
+            }
+        }
+
+        #[test]
+        fn every_json_item_is_a_report_or_refused(
+            items in proptest::collection::vec(prop_oneof![
+                Just(serde_json::json!({"commune": "03808", "dataset": "dmst-quarterly", "period": "2026Q1", "values": {"dossiers_total": 1}})),
+                Just(serde_json::json!({"dataset": 5})),
+                Just(serde_json::json!([1, 2])),
+                Just(serde_json::json!(null)),
+                Just(serde_json::json!({"commune": "03808", "dataset": "dmst-quarterly", "period": "2026Q1", "values": {"a": "x"}, "extra": 1})),
+                field().prop_map(serde_json::Value::String),
+            ], 0..30),
+        ) {
+            let bytes = serde_json::to_vec(&items).unwrap();
+            let (reports, conflicts) = parse_upload(false, &bytes).unwrap();
+            prop_assert_eq!(reports.len() + conflicts.len(), items.len());
+        }
+    }
 }
