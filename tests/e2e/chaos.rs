@@ -103,12 +103,13 @@ fn start_load(
                     {
                         Ok(mut res) => {
                             let status = res.status().as_u16();
-                            let mut l = ledger.borrow_mut();
-                            *l.statuses.entry(status).or_default() += 1;
-                            if status == 503 && !res.headers().contains_key("retry-after") {
-                                l.unavailable_without_retry_after += 1;
+                            {
+                                let mut l = ledger.borrow_mut();
+                                *l.statuses.entry(status).or_default() += 1;
+                                if status == 503 && !res.headers().contains_key("retry-after") {
+                                    l.unavailable_without_retry_after += 1;
+                                }
                             }
-                            drop(l);
                             if status == 200 || status == 201 {
                                 if let Ok(out) = res.json::<Value>().limit(1 << 20).await {
                                     ledger.borrow_mut().acked.push((
@@ -309,7 +310,7 @@ async fn acknowledged_submissions_survive_twenty_kill_9_at_random_moments() {
     for task in load {
         task.await.unwrap();
     }
-    let ledger = ledger.borrow();
+    let ledger = std::mem::take(&mut *ledger.borrow_mut());
     let (acked, stored) = verify(&base, &period, &ledger).await;
     child.kill().ok();
     child.wait().ok();
@@ -494,7 +495,7 @@ async fn database_outage_under_load(real_restart: Option<String>) {
     for task in load {
         task.await.unwrap();
     }
-    let ledger = ledger.borrow();
+    let ledger = std::mem::take(&mut *ledger.borrow_mut());
     let (acked, stored) = verify(&app.address, &period, &ledger).await;
     eprintln!(
         "chaos database outage ({}): {acked} acknowledged, {stored} revisions stored, statuses {:?}, \

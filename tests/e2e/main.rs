@@ -5,6 +5,7 @@
 mod support;
 
 mod analysis;
+mod audit;
 mod auth;
 mod authz;
 mod binary;

@@ -12,6 +12,7 @@
 //! 5. reads the server's resident memory.
 
 mod load;
+mod overload;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,9 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:18081")]
         bind: String,
     },
+    /// Offer twice the measured capacity: what is served, shed or timed out, with and without
+    /// the admission cap (bench/README.md).
+    Overload(overload::OverloadArgs),
 }
 
 #[derive(Args, Clone)]
@@ -89,6 +93,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Cmd::Hello { bind }) => hello(&bind),
+        Some(Cmd::Overload(args)) => overload::run(args),
         None => run(cli.run),
     };
     match result {
@@ -224,6 +229,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             .env("INNOREPORT_BIND", format!("127.0.0.1:{}", args.port))
             .env("INNOREPORT_JWT_SECRET", &key)
             .env("INNOREPORT_LOAD_REFERENCE_DATA", "false")
+            // One admin token times every read: the per-client rate is not what is measured.
+            .env("INNOREPORT_RATE_LIMIT", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?,
