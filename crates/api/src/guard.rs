@@ -43,7 +43,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_in_flight: 128,
+            max_in_flight: 64,
             max_large_uploads: 4,
             rate_per_second: 50,
             burst: 100,
@@ -192,6 +192,18 @@ pub async fn admit<B: MessageBody>(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await.map(|r| r.map_into_left_body());
     };
+    // Capacity first: refusing at capacity must cost nothing (no token check, no lookup).
+    let Some(_slot) = state.guard.admit(is_large(&req)) else {
+        state.metrics.shed.inc();
+        return Ok(refuse(
+            req,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "Service overloaded",
+            "the service is at capacity; retry after 1 s",
+            1,
+        ));
+    };
     let client = client_of(&req, &state);
     if let Err(wait) = state.guard.check_rate(&client) {
         state.metrics.rate_limited.inc();
@@ -208,17 +220,6 @@ pub async fn admit<B: MessageBody>(
             wait,
         ));
     }
-    let Some(_slot) = state.guard.admit(is_large(&req)) else {
-        state.metrics.shed.inc();
-        return Ok(refuse(
-            req,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "Service overloaded",
-            "the service is at capacity; retry after 1 s",
-            1,
-        ));
-    };
     next.call(req).await.map(|r| r.map_into_left_body())
 }
 

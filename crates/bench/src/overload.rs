@@ -211,7 +211,7 @@ pub fn run(args: OverloadArgs) -> Result<(), Failure> {
 
     // Capacity, closed loop, with the default configuration.
     let capacity = {
-        let _server = start("128")?;
+        let _server = start("64")?;
         load::ingest(
             &base,
             &tokens,
@@ -231,7 +231,7 @@ pub fn run(args: OverloadArgs) -> Result<(), Failure> {
 
     let mut rows = Vec::new();
     for (name, max_in_flight) in [
-        ("default (admission cap 128)", "128"),
+        ("default (admission cap 64)", "64"),
         ("cap lifted (--max-in-flight 1000000)", "1000000"),
     ] {
         let server = start(max_in_flight)?;

@@ -206,7 +206,7 @@ pub struct Config {
     #[arg(
         long,
         env = "INNOREPORT_MAX_IN_FLIGHT",
-        default_value_t = 128,
+        default_value_t = 64,
         value_parser = clap::value_parser!(u32).range(1..),
         global = true
     )]
