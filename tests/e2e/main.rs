@@ -15,5 +15,6 @@ mod imports;
 mod index;
 mod limits;
 mod openapi;
+mod pages;
 mod reference;
 mod reports;

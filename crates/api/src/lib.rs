@@ -16,6 +16,7 @@ pub mod imports;
 pub mod index;
 pub mod live;
 pub mod metrics;
+pub mod pages;
 pub mod problem;
 pub mod reference;
 pub mod reports;
@@ -269,5 +270,6 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(pages::configure)
         .default_service(web::to(problem::unknown_route))
 }

@@ -1,0 +1,203 @@
+// The dashboard pages in a real browser (Debian's Chromium, headless), against the running
+// binary with demo data: sign in as a province analyst, see the dashboard with figures, switch
+// the period, download Excel, be refused another province, switch to English, open a commune
+// page, and sign in as a national analyst for the national view. Screenshots go to $SCREENSHOTS.
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const base = process.env.BASE_URL;
+const shots = process.env.SCREENSHOTS;
+const analyst = { username: process.env.ANALYST_USER, password: process.env.ANALYST_PASSWORD };
+const national = { username: process.env.NATIONAL_USER, password: process.env.NATIONAL_PASSWORD };
+const commune = process.env.COMMUNE;
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+const results = [];
+let current = null; // the page a failing step is shown from
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+  } catch (e) {
+    if (current) {
+      await current.screenshot({ path: `${shots}/failed.png`, fullPage: true }).catch(() => {});
+      console.log(`not ok - ${name}; the page showed:\n${(await current.locator("body").innerText().catch(() => "")).slice(0, 1500)}`);
+    }
+    throw e;
+  }
+  results.push(`ok ${name} (${Date.now() - started} ms)`);
+  console.log(`ok - ${name}`);
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: "vi-VN" });
+  const page = await context.newPage();
+  current = page;
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("response", (r) => { if (r.status() === 404) errors.push(`404 ${r.url()}`); });
+
+  await step("an analyst who is not signed in is sent to the sign-in page", async () => {
+    await page.goto(`${base}/province/14?period=2025Q4`);
+    await page.waitForURL(/\/signin\?next=/);
+    await page.getByTestId("signin").waitFor();
+    assert.equal(await page.locator("html").getAttribute("lang"), "vi");
+    await page.screenshot({ path: `${shots}/01-signin.png` });
+  });
+
+  await step("a wrong password is refused on the page", async () => {
+    await page.getByTestId("username").fill(analyst.username);
+    await page.getByTestId("password").fill("not-the-password");
+    await page.getByTestId("submit").click();
+    await page.getByTestId("signin-error").filter({ hasText: /Sai tên đăng nhập/ }).waitFor();
+  });
+
+  await step("signed in, the province dashboard shows non-empty figures in Vietnamese", async () => {
+    await page.getByTestId("password").fill(analyst.password);
+    await page.getByTestId("submit").click();
+    await page.waitForURL(/\/province\/14\?period=2025Q4/);
+    await page.getByTestId("headline-value").first().waitFor();
+    const values = await page.getByTestId("headline-value").allTextContents();
+    assert.ok(values.length >= 4, `headline cards: ${values}`);
+    assert.ok(values.every((v) => /[0-9]/.test(v)), `every headline has a figure: ${values}`);
+    const text = await page.locator("main").innerText();
+    assert.match(text, /Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình/, "Vietnamese names with diacritics");
+    assert.match(text, /Sơn La/);
+    await page.getByTestId("compliance-bar").waitFor();
+    const lateMissing = await page.getByTestId("late-missing").locator("tbody tr").count();
+    assert.ok(lateMissing > 0, "the demo has late and missing communes");
+    await page.getByTestId("index-chart").waitFor();
+    const bars = await page.getByTestId("index-chart").locator("rect").count();
+    const whiskers = await page.getByTestId("index-chart").locator("circle").count();
+    assert.ok(bars > 10 && whiskers > 10, `pillar bars ${bars}, rank whiskers ${whiskers}`);
+    const points = await page.getByTestId("trend-chart").locator("circle").count();
+    assert.ok(points >= 4, `trend points ${points}`);
+    await page.screenshot({ path: `${shots}/02-province-dashboard-vi.png`, fullPage: true });
+  });
+
+  await step("switching the period changes the URL and the figures", async () => {
+    const before = await page.getByTestId("headline-section").locator("h2").innerText();
+    await page.getByTestId("period").selectOption("2025Q3");
+    await page.waitForURL(/period=2025Q3/);
+    await page.getByTestId("headline-section").locator("h2").filter({ hasText: "2025Q3" }).waitFor();
+    const after = await page.getByTestId("headline-section").locator("h2").innerText();
+    assert.notEqual(before, after);
+    // The URL can be shared: a colleague who opens it signs in and lands on the same view.
+    const shared = page.url();
+    const colleague = await browser.newContext();
+    const other = await colleague.newPage();
+    await other.goto(shared);
+    await other.getByTestId("username").fill(analyst.username);
+    await other.getByTestId("password").fill(analyst.password);
+    await other.getByTestId("submit").click();
+    await other.getByTestId("headline-section").locator("h2").filter({ hasText: "2025Q3" }).waitFor();
+    assert.equal(other.url(), shared);
+    await colleague.close();
+  });
+
+  await step("a year shows the attainment of the province's targets", async () => {
+    await page.getByTestId("period").selectOption("2025");
+    await page.waitForURL(/period=2025(&|$)/);
+    await page.getByTestId("headline-section").locator("h2").filter({ hasText: /— 2025$/ }).waitFor();
+    const text = await page.getByTestId("headline").innerText();
+    assert.match(text, /Đạt kế hoạch: [0-9]+,[0-9] %/, "target attainment in Vietnamese number format");
+    await page.screenshot({ path: `${shots}/02b-province-year-targets.png`, fullPage: false });
+    await page.getByTestId("period").selectOption("2025Q3");
+    await page.waitForURL(/period=2025Q3/);
+    await page.getByTestId("compliance-bar").waitFor();
+  });
+
+  await step("the compliance table downloads as an Excel workbook", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByTestId("compliance-download-xlsx").click(),
+    ]);
+    const file = `${shots}/compliance.xlsx`;
+    await download.saveAs(file);
+    assert.match(download.suggestedFilename(), /\.xlsx$/);
+    assert.ok(statSync(file).size > 1000);
+    assert.equal(readFileSync(file).subarray(0, 2).toString(), "PK", "an xlsx is a zip");
+    const [csv] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByTestId("index-download-csv").click(),
+    ]);
+    const csvFile = `${shots}/index.csv`;
+    await csv.saveAs(csvFile);
+    assert.ok(readFileSync(csvFile, "utf8").includes("Xã"), "CSV keeps Vietnamese names");
+  });
+
+  await step("another province's page is refused", async () => {
+    await page.goto(`${base}/province/01?period=2025Q4`);
+    await page.getByTestId("refused").first().waitFor();
+    const text = await page.locator("main").innerText();
+    assert.doesNotMatch(text, /Hà Nội/, "nothing of the other province is shown");
+    await page.screenshot({ path: `${shots}/03-other-province-refused.png` });
+  });
+
+  await step("the English switch translates the page", async () => {
+    await page.goto(`${base}/province/14?period=2025Q4`);
+    await page.getByTestId("headline-value").first().waitFor();
+    await page.getByTestId("lang").click();
+    await page.waitForURL(/lang=en/);
+    await page.getByText("Province dashboard").first().waitFor();
+    assert.equal(await page.locator("html").getAttribute("lang"), "en");
+    await page.getByTestId("headline-value").first().waitFor();
+    await page.screenshot({ path: `${shots}/04-province-dashboard-en.png`, fullPage: true });
+    await page.getByTestId("lang").click();
+    await page.waitForURL((u) => !u.search.includes("lang=en"));
+  });
+
+  await step("a commune page lists its reports, revisions, deadlines and targets", async () => {
+    await page.goto(`${base}/commune/${commune}?year=2025`);
+    await page.getByTestId("reports-table").waitFor();
+    const rows = await page.getByTestId("reports-table").locator("tbody tr").count();
+    assert.ok(rows >= 1, `reports: ${rows}`);
+    await page.getByTestId("reports-table").locator("button").first().click();
+    await page.getByTestId("revisions-table").waitFor();
+    await page.getByTestId("deadlines-table").waitFor();
+    await page.getByTestId("targets-table").waitFor();
+    await page.screenshot({ path: `${shots}/05-commune-page.png`, fullPage: true });
+  });
+
+  await step("on a phone the dashboard fits the screen", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const p = await phone.newPage();
+    await p.goto(`${base}/signin`);
+    await p.getByTestId("username").fill(analyst.username);
+    await p.getByTestId("password").fill(analyst.password);
+    await p.getByTestId("submit").click();
+    await p.getByTestId("headline-value").first().waitFor();
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `no sideways scrolling of the page (${overflow} px)`);
+    await p.screenshot({ path: `${shots}/06-province-dashboard-phone.png` });
+    await phone.close();
+  });
+
+  await step("a national analyst sees provinces ranked and compliance by province", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const p = await ctx.newPage();
+    await p.goto(`${base}/`);
+    await p.getByTestId("username").fill(national.username);
+    await p.getByTestId("password").fill(national.password);
+    await p.getByTestId("submit").click();
+    await p.waitForURL(/\/national/);
+    await p.getByTestId("provinces-table").waitFor();
+    const provinces = await p.getByTestId("provinces-table").locator("tbody tr").count();
+    assert.equal(provinces, 34);
+    const byProvince = await p.getByTestId("by-province").locator("tbody tr").count();
+    assert.equal(byProvince, 34);
+    await p.screenshot({ path: `${shots}/07-national-view.png`, fullPage: true });
+    await ctx.close();
+  });
+
+  assert.deepEqual(errors.filter((e) => !/403|401|Forbidden/.test(e)), [], "no script errors");
+} finally {
+  await browser.close();
+}
+console.log(results.join("\n"));
