@@ -132,6 +132,21 @@ try {
     assert.ok(readFileSync(csvFile, "utf8").includes("Xã"), "CSV keeps Vietnamese names");
   });
 
+  await step("tables without an API list download from the page, as CSV and Excel", async () => {
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByTestId("trend-download-csv").click()]);
+    const csvFile = `${shots}/trend.csv`;
+    await csv.saveAs(csvFile);
+    const text = readFileSync(csvFile, "utf8");
+    assert.ok(text.startsWith("\ufeff") && text.includes("2025Q3"), text.slice(0, 80));
+    const [xlsx] = await Promise.all([page.waitForEvent("download"), page.getByTestId("trend-download-xlsx").click()]);
+    const xlsxFile = `${shots}/trend.xlsx`;
+    await xlsx.saveAs(xlsxFile);
+    assert.equal(readFileSync(xlsxFile).subarray(0, 2).toString(), "PK");
+    const [headline] = await Promise.all([page.waitForEvent("download"), page.getByTestId("headline-download-xlsx").click()]);
+    await headline.saveAs(`${shots}/headline.xlsx`);
+    assert.equal(readFileSync(`${shots}/headline.xlsx`).subarray(0, 2).toString(), "PK");
+  });
+
   await step("another province's page is refused", async () => {
     await page.goto(`${base}/province/01?period=2025Q4`);
     await page.getByTestId("refused").first().waitFor();

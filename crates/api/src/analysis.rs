@@ -940,9 +940,9 @@ pub struct DashboardQuery {
 #[utoipa::path(
     tag = "analysis",
     security(("bearer" = [])),
-    params(("code" = String, Path, example = "14"), DashboardQuery),
+    params(("code" = String, Path, example = "14"), DashboardQuery, ExportParams),
     responses(
-        (status = 200, description = "The dashboard", body = Dashboard),
+        (status = 200, description = "The dashboard (as CSV or xlsx: its headline indicators)", body = Dashboard),
         (status = 400, description = "Bad period or indicator", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
@@ -951,10 +951,12 @@ pub struct DashboardQuery {
 )]
 #[get("/provinces/{code}/dashboard")]
 pub async fn dashboard(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     code: web::Path<String>,
     query: web::Query<DashboardQuery>,
+    export: web::Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let period = parse_period(&query.period)?;
@@ -1132,7 +1134,8 @@ pub async fn dashboard(
     } else {
         Vec::new()
     };
-    Ok(HttpResponse::Ok().json(Dashboard {
+    let table = headline_table(&province.code, &period.to_string(), &headline);
+    let doc = Dashboard {
         index_score: own.and_then(|r| r.score),
         index_rank: own.and_then(|r| r.rank),
         provinces_ranked: provinces_index
@@ -1150,5 +1153,44 @@ pub async fn dashboard(
         rank_by,
         top_communes: top,
         bottom_communes: bottom,
-    }))
+    };
+    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
+        HttpResponse::Ok().json(&doc)
+    })
+}
+
+/// The dashboard's headline indicators as a table (its CSV and xlsx form).
+fn headline_table(province: &str, period: &str, headline: &[Headline]) -> Table {
+    let mut table = Table::new(
+        &format!("dashboard-{province}-{period}"),
+        &[
+            ("indicator", "Mã chỉ tiêu"),
+            ("name", "Chỉ tiêu"),
+            ("unit", "Đơn vị"),
+            ("period", "Kỳ báo cáo"),
+            ("value", "Giá trị"),
+            ("previous_period", "Kỳ trước"),
+            ("previous", "Giá trị kỳ trước"),
+            ("change", "Thay đổi"),
+            ("target_attainment", "Tỷ lệ đạt kế hoạch"),
+            ("communes_reporting", "Số xã có số liệu"),
+            ("communes_expected", "Số xã phải báo cáo"),
+        ],
+    );
+    for h in headline {
+        table.push(vec![
+            h.indicator.as_str().into(),
+            h.name.as_str().into(),
+            h.unit.as_str().into(),
+            period.into(),
+            h.value.into(),
+            h.previous_period.clone().into(),
+            h.previous.into(),
+            h.change.into(),
+            h.target_attainment.into(),
+            h.communes_reporting.into(),
+            h.communes_expected.into(),
+        ]);
+    }
+    table
 }

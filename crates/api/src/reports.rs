@@ -644,9 +644,9 @@ pub struct RevisionList {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(ReportPath),
+    params(ReportPath, ExportParams),
     responses(
-        (status = 200, description = "The revisions", body = RevisionList),
+        (status = 200, description = "The revisions (as CSV or xlsx: one row per changed value)", body = RevisionList),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
@@ -654,16 +654,18 @@ pub struct RevisionList {
 )]
 #[get("/reports/{dataset}/{period}/{commune}/revisions")]
 pub async fn list_revisions(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
     path: web::Path<ReportPath>,
-) -> Result<web::Json<RevisionList>, ApiError> {
+    export: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
     let report = readable_report(&state, &auth, &path).await?;
     let id = report.id;
     let revisions = state
         .db(move |conn| store_reports::list_revisions(conn, id))
         .await?;
-    let items = revisions
+    let items: Vec<RevisionOut> = revisions
         .into_iter()
         .map(|r| RevisionOut {
             revision: r.number,
@@ -682,10 +684,47 @@ pub async fn list_revisions(
             values: r.values,
         })
         .collect();
-    Ok(web::Json(RevisionList {
+    let table = revisions_table(&path, &items);
+    let doc = RevisionList {
         items,
         next_cursor: None,
-    }))
+    };
+    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
+        HttpResponse::Ok().json(&doc)
+    })
+}
+
+/// Revisions as a table: one row per changed value (the audit trail in a spreadsheet).
+fn revisions_table(path: &ReportPath, items: &[RevisionOut]) -> Table {
+    let mut table = Table::new(
+        &format!(
+            "revisions-{}-{}-{}",
+            path.dataset, path.period, path.commune
+        ),
+        &[
+            ("revision", "Lần sửa"),
+            ("author", "Người nộp"),
+            ("received_at", "Thời điểm nhận (UTC)"),
+            ("comment", "Ghi chú"),
+            ("indicator", "Chỉ tiêu"),
+            ("old", "Giá trị cũ"),
+            ("new", "Giá trị mới"),
+        ],
+    );
+    for r in items {
+        for c in &r.changes {
+            table.push(vec![
+                (r.revision as f64).into(),
+                r.author.as_str().into(),
+                r.received_at.to_rfc3339().into(),
+                r.comment.clone().into(),
+                c.indicator.as_str().into(),
+                c.old.into(),
+                c.new.into(),
+            ]);
+        }
+    }
+    table
 }
 
 #[derive(Debug, Serialize, ToSchema)]

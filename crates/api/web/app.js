@@ -22,7 +22,7 @@ const T = {
     national: "Toàn quốc", provincesRanked: "Xếp hạng các tỉnh", byProvince: "Nộp báo cáo theo tỉnh",
     reportingRate: "Tỷ lệ đã nộp", onTimeRate: "Tỷ lệ đúng hạn", none: "Không có", show: "Xem",
     timeliness: "Đúng/trễ hạn", on_time: "đúng hạn", lateS: "trễ hạn", submitted: "đã nộp", approved: "đã duyệt",
-    returned: "trả lại", notYet: "chưa có", dashboard: "Tổng hợp tỉnh", noData: "Chưa có số liệu",
+    returned: "trả lại", notYet: "chưa có", dashboard: "Tổng hợp tỉnh", noData: "Chưa có số liệu", communesOf: "Số liệu từng xã của kỳ",
   },
   en: {
     title: "S&T and innovation reports", signin: "Sign in", username: "Username", password: "Password",
@@ -42,7 +42,7 @@ const T = {
     provincesRanked: "Provinces ranked", byProvince: "Reporting by province", reportingRate: "Reporting rate",
     onTimeRate: "On-time rate", none: "None", show: "Show", timeliness: "Timeliness", on_time: "on time",
     lateS: "late", submitted: "submitted", approved: "approved", returned: "returned", notYet: "none yet",
-    dashboard: "Province dashboard", noData: "No figures yet",
+    dashboard: "Province dashboard", noData: "No figures yet", communesOf: "Each commune's figures for",
   },
 };
 
@@ -158,6 +158,94 @@ function downloads(path, filename, testid) {
   return el("div", { class: "downloads" },
     el("button", { type: "button", "data-testid": `${testid}-xlsx`, onclick: () => download(path, "xlsx", filename) }, t("excel")),
     el("button", { type: "button", "data-testid": `${testid}-csv`, onclick: () => download(path, "csv", filename) }, t("csv")));
+}
+
+// Tables that no API list backs (a trend assembled from several reads, the deadlines of a
+// year) download from what the page shows: CSV with a BOM (Excel reads the diacritics) and a
+// minimal xlsx (one sheet, inline strings, numbers typed) zipped without compression.
+function tableRows(tableEl) {
+  return [...tableEl.querySelectorAll("tr")].map((tr) => [...tr.children].map((td) => td.textContent.trim()));
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function csvOf(rows) {
+  const cell = (v) => (/[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return "\ufeff" + rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes) => {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+// A zip archive of stored (uncompressed) files: [{name, text}].
+function zip(files) {
+  const enc = new TextEncoder();
+  const chunks = [], central = [];
+  let offset = 0;
+  for (const f of files) {
+    const name = enc.encode(f.name), data = enc.encode(f.text), crc = crc32(data);
+    const local = new DataView(new ArrayBuffer(30));
+    [[0, 0x04034b50, 4], [4, 20, 2], [6, 0x0800, 2], [8, 0, 2], [10, 0, 2], [12, 0x21, 2], [14, crc, 4],
+      [18, data.length, 4], [22, data.length, 4], [26, name.length, 2], [28, 0, 2]]
+      .forEach(([at, v, n]) => (n === 4 ? local.setUint32(at, v, true) : local.setUint16(at, v, true)));
+    const dir = new DataView(new ArrayBuffer(46));
+    [[0, 0x02014b50, 4], [4, 20, 2], [6, 20, 2], [8, 0x0800, 2], [10, 0, 2], [12, 0, 2], [14, 0x21, 2],
+      [16, crc, 4], [20, data.length, 4], [24, data.length, 4], [28, name.length, 2], [30, 0, 2], [32, 0, 2],
+      [34, 0, 2], [36, 0, 2], [38, 0, 4], [42, offset, 4]]
+      .forEach(([at, v, n]) => (n === 4 ? dir.setUint32(at, v, true) : dir.setUint16(at, v, true)));
+    chunks.push(local, name, data);
+    central.push(dir, name);
+    offset += 30 + name.length + data.length;
+  }
+  const size = central.reduce((n, c) => n + c.byteLength, 0);
+  const end = new DataView(new ArrayBuffer(22));
+  [[0, 0x06054b50, 4], [4, 0, 2], [6, 0, 2], [8, files.length, 2], [10, files.length, 2], [12, size, 4],
+    [16, offset, 4], [20, 0, 2]]
+    .forEach(([at, v, n]) => (n === 4 ? end.setUint32(at, v, true) : end.setUint16(at, v, true)));
+  return new Blob([...chunks, ...central, end], { type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
+}
+
+function xlsxOf(rows) {
+  const x = (v) => v.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  const number = (v) => {
+    // The page writes numbers in the reader's locale; the sheet gets them as numbers.
+    const plain = lang === "vi" ? v.replace(/\./g, "").replace(",", ".") : v.replace(/,/g, "");
+    return /^-?[0-9]+(\.[0-9]+)?$/.test(plain) ? plain : null;
+  };
+  const col = (i) => String.fromCharCode(65 + i);
+  const sheet = rows.map((r, i) => `<row r="${i + 1}">${r.map((v, j) => {
+    const n = i > 0 ? number(v) : null;
+    return n === null ? `<c r="${col(j)}${i + 1}" t="inlineStr"><is><t>${x(v)}</t></is></c>` : `<c r="${col(j)}${i + 1}"><v>${n}</v></c>`;
+  }).join("")}</row>`).join("");
+  return zip([
+    { name: "[Content_Types].xml", text: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>' },
+    { name: "_rels/.rels", text: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>' },
+    { name: "xl/workbook.xml", text: '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="innoreport" sheetId="1" r:id="rId1"/></sheets></workbook>' },
+    { name: "xl/_rels/workbook.xml.rels", text: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>' },
+    { name: "xl/worksheets/sheet1.xml", text: `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${sheet}</sheetData></worksheet>` },
+  ]);
+}
+
+function pageDownloads(tableEl, filename, testid) {
+  return el("div", { class: "downloads" },
+    el("button", { type: "button", "data-testid": `${testid}-xlsx`, onclick: () => saveBlob(xlsxOf(tableRows(tableEl)), `${filename}.xlsx`) }, t("excel")),
+    el("button", { type: "button", "data-testid": `${testid}-csv`,
+      onclick: () => saveBlob(new Blob([csvOf(tableRows(tableEl))], { type: "text/csv;charset=utf-8" }), `${filename}.csv`) }, t("csv")));
 }
 
 function section(title, testid, ...body) {
@@ -362,7 +450,8 @@ async function provinceView(code) {
   }));
 
   const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), pickers,
-    section(`${t("headline")} — ${period}`, "headline-section", cards)];
+    section(`${t("headline")} — ${period}`, "headline-section", cards,
+      downloads(`/api/v1/provinces/${code}/dashboard?period=${period}`, `dashboard-${code}-${period}`, "headline-download"))];
 
   // Compliance of the chosen data set and period (the period must suit the data set).
   const compliancePath = `/api/v1/compliance?dataset=${dataset}&period=${period}&province=${code}`;
@@ -407,13 +496,16 @@ async function provinceView(code) {
       } catch (_) { return { period: p, value: null }; }
     }));
     const communesPath = `/api/v1/aggregates?indicator=${indicator}&period=${period}&level=commune&province=${code}`;
+    const trendTable = table([{ title: t("period"), value: (p) => p.period }, { title: t("value"), value: (p) => fmt(p.value), num: true }],
+      points, "trend-table");
     body.push(section(`${t("trend")}`, "trend",
       el("div", { class: "pickers" }, picker(t("indicator"), "indicator", indicator,
         dash.headline.map((h) => ({ value: h.indicator, text: nameOf(h) })), "indicator")),
       trendChart(points, points[0] && points[0].unit, "trend-chart"),
-      table([{ title: t("period"), value: (p) => p.period }, { title: t("value"), value: (p) => fmt(p.value), num: true }],
-        points, "trend-table"),
-      downloads(communesPath, `${indicator}-${code}-${period}`, "trend-download")));
+      trendTable,
+      pageDownloads(trendTable, `${indicator}-${code}-trend`, "trend-download"),
+      el("p", { class: "muted", text: `${t("communesOf")} ${period}:` }),
+      downloads(communesPath, `${indicator}-${code}-${period}`, "communes-download")));
   }
   app().replaceChildren(...body);
 }
@@ -456,13 +548,15 @@ async function communeView(code) {
         lock: detail && detail.schedule && detail.schedule.lock, report });
     });
   }
-  body.push(section(t("deadlines"), "deadlines", table([
+  const deadlinesTable = table([
     { title: t("dataset"), value: (r) => r.dataset },
     { title: t("period"), value: (r) => r.period },
     { title: t("deadline"), value: (r) => when(r.deadline) },
     { title: t("lock"), value: (r) => when(r.lock) },
     { title: t("status"), value: (r) => (r.report ? `${t(r.report.status)} (${r.report.timeliness === "late" ? t("lateS") : t("on_time")})` : t("notYet")) },
-  ], rows, "deadlines-table")));
+  ], rows, "deadlines-table");
+  body.push(section(t("deadlines"), "deadlines", deadlinesTable,
+    pageDownloads(deadlinesTable, `deadlines-${code}-${year}`, "deadlines-download")));
 
   const targetsPath = `/api/v1/targets?year=${year}&commune=${code}`;
   const targets = await api(targetsPath);
@@ -482,7 +576,9 @@ async function showRevisions(report, box) {
     { title: t("author"), value: (r) => r.author },
     { title: t("received_at"), value: (r) => when(r.received_at) },
     { title: t("changes"), value: (r) => r.changes.map((c) => `${c.indicator}: ${fmt(c.old)} → ${fmt(c.new)}`).join("; ") },
-  ], list.items, "revisions-table"));
+  ], list.items, "revisions-table"),
+  downloads(`/api/v1/reports/${report.dataset}/${report.period}/${report.commune}/revisions`,
+    `revisions-${report.commune}-${report.dataset}-${report.period}`, "revisions-download"));
 }
 
 async function nationalView() {
