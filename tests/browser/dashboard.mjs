@@ -10,6 +10,7 @@ const base = process.env.BASE_URL;
 const shots = process.env.SCREENSHOTS;
 const analyst = { username: process.env.ANALYST_USER, password: process.env.ANALYST_PASSWORD };
 const national = { username: process.env.NATIONAL_USER, password: process.env.NATIONAL_PASSWORD };
+const officer = { username: process.env.OFFICER_USER, password: process.env.OFFICER_PASSWORD };
 const commune = process.env.COMMUNE;
 mkdirSync(shots, { recursive: true });
 
@@ -208,6 +209,29 @@ try {
     const byProvince = await p.getByTestId("by-province").locator("tbody tr").count();
     assert.equal(byProvince, 34);
     await p.screenshot({ path: `${shots}/07-national-view.png`, fullPage: true });
+    await ctx.close();
+  });
+
+  await step("a commune officer lands on their commune and is refused another commune", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const p = await ctx.newPage();
+    await p.goto(`${base}/`);
+    await p.getByTestId("username").fill(officer.username);
+    await p.getByTestId("password").fill(officer.password);
+    await p.getByTestId("submit").click();
+    await p.waitForURL(new RegExp(`/commune/${commune}`));
+    await p.getByTestId("reports-table").waitFor();
+    const other = await p.evaluate(async () => (await (await fetch("/api/v1/provinces/14/communes?limit=2")).json()).items
+      .map((c) => c.code));
+    await p.goto(`${base}/commune/${other.find((c) => c !== "03808")}`);
+    await p.getByTestId("refused").waitFor();
+    // The province page shows the province's totals, but no ranking of the other communes.
+    await p.goto(`${base}/province/14?period=2025Q4`);
+    await p.getByTestId("headline-value").first().waitFor();
+    assert.equal(await p.getByTestId("index-chart").count(), 0, "no commune ranking for an officer");
+    const names = await p.getByTestId("late-missing").locator("tbody tr").allInnerTexts();
+    assert.ok(names.every((n) => n.includes("Mường La") || n.includes("Không có")), `only the own commune: ${names}`);
+    await p.screenshot({ path: `${shots}/08-officer-province-totals.png`, fullPage: true });
     await ctx.close();
   });
 
