@@ -93,3 +93,41 @@ async fn a_json_body_over_the_limit_is_413_and_nothing_is_stored() {
     let listed = app.get_as(&officer, "/api/v1/reports").await.json();
     assert_eq!(listed["items"].as_array().unwrap().len(), 0);
 }
+
+#[actix_web::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    async fn statuses(app: &TestApp, from: &str) -> Vec<u16> {
+        let mut out = Vec::new();
+        for _ in 0..4 {
+            let res = app
+                .get_with("", "/api/v1/provinces", &[("x-forwarded-for", from)])
+                .await;
+            out.push(res.status.as_u16());
+        }
+        out
+    }
+    let limited = |c: &mut innoreport_server::Config| {
+        c.rate_limit = 1;
+        c.rate_burst = 2;
+    };
+    // Not trusted: the header is the client's word, so every request is the peer's.
+    let direct = TestApp::spawn_with(limited).await;
+    let first = statuses(&direct, "198.51.100.1").await;
+    let second = statuses(&direct, "198.51.100.2").await;
+    assert!(first.contains(&429));
+    assert!(
+        second.iter().all(|s| *s == 429),
+        "a new header does not buy a new allowance"
+    );
+    // Trusted (behind nginx): each forwarded address has its own allowance.
+    let proxied = TestApp::spawn_with(|c| {
+        limited(c);
+        c.trust_forwarded_for = true;
+    })
+    .await;
+    let first = statuses(&proxied, "10.0.0.9, 198.51.100.1").await;
+    let second = statuses(&proxied, "10.0.0.9, 198.51.100.2").await;
+    assert_eq!(&first[..2], &[200, 200]);
+    assert!(first.contains(&429));
+    assert_eq!(&second[..2], &[200, 200], "another client behind the proxy");
+}

@@ -38,6 +38,10 @@ pub struct Limits {
     pub rate_per_second: u32,
     /// Requests a client may send in a burst above the sustained rate.
     pub burst: u32,
+    /// Behind a reverse proxy every request comes from the proxy: when set, a request without a
+    /// token counts against the last address of `X-Forwarded-For` (the one the proxy added).
+    /// Only for a service reachable through the proxy alone, or clients could pick their key.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Limits {
@@ -47,6 +51,7 @@ impl Default for Limits {
             max_large_uploads: 4,
             rate_per_second: 50,
             burst: 100,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -160,10 +165,29 @@ fn client_of(req: &ServiceRequest, state: &AppState) -> String {
         req.extensions_mut().insert(principal);
         return key;
     }
+    if state.guard.limits.trust_forwarded_for
+        && let Some(ip) = forwarded_client(req.headers())
+    {
+        return format!("ip:{ip}");
+    }
     match req.peer_addr() {
         Some(addr) => format!("ip:{}", addr.ip()),
         None => "ip:unknown".to_owned(),
     }
+}
+
+/// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` header.
+fn forwarded_client(headers: &actix_web::http::header::HeaderMap) -> Option<std::net::IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .last()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn refuse<B>(
@@ -233,6 +257,7 @@ mod tests {
             max_large_uploads,
             rate_per_second: 2,
             burst: 3,
+            trust_forwarded_for: false,
         }
     }
 
@@ -264,6 +289,23 @@ mod tests {
         let _small = guard.admit(false).expect("small requests still pass");
         drop(upload);
         assert!(guard.admit(true).is_some());
+    }
+
+    #[test]
+    fn the_forwarded_client_is_the_address_the_nearest_proxy_added() {
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        let xff = actix_web::http::header::HeaderName::from_static("x-forwarded-for");
+        assert_eq!(forwarded_client(&headers), None);
+        headers.insert(
+            xff.clone(),
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
+        );
+        assert_eq!(
+            forwarded_client(&headers),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        headers.insert(xff, HeaderValue::from_static("not-an-address"));
+        assert_eq!(forwarded_client(&headers), None);
     }
 
     #[test]

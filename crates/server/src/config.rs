@@ -231,6 +231,11 @@ pub struct Config {
     )]
     pub rate_burst: u32,
 
+    /// Count requests without a token against the last address of X-Forwarded-For (set only
+    /// behind a reverse proxy that is the sole way in, as in docker-compose.yml).
+    #[arg(long, env = "INNOREPORT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_forwarded_for: bool,
+
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(
         long,
@@ -255,6 +260,7 @@ impl Config {
             max_large_uploads: innoreport_api::guard::Limits::default().max_large_uploads,
             rate_per_second: self.rate_limit,
             burst: self.rate_burst,
+            trust_forwarded_for: self.trust_forwarded_for,
         }
     }
 }
