@@ -20,6 +20,14 @@ const browser = await chromium.launch({
 });
 const results = [];
 let current = null; // the page a failing step is shown from
+
+// Signs in on the page's sign-in form (the page must show it).
+async function signIn(page, who) {
+  await page.getByTestId("username").fill(who.username);
+  await page.getByTestId("password").fill(who.password);
+  await page.getByTestId("submit").click();
+}
+
 async function step(name, fn) {
   const started = Date.now();
   try {
@@ -94,9 +102,7 @@ try {
     const colleague = await browser.newContext();
     const other = await colleague.newPage();
     await other.goto(shared);
-    await other.getByTestId("username").fill(analyst.username);
-    await other.getByTestId("password").fill(analyst.password);
-    await other.getByTestId("submit").click();
+    await signIn(other, analyst);
     await other.getByTestId("headline-section").locator("h2").filter({ hasText: "2025Q3" }).waitFor();
     assert.equal(other.url(), shared);
     await colleague.close();
@@ -185,9 +191,7 @@ try {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const p = await phone.newPage();
     await p.goto(`${base}/signin`);
-    await p.getByTestId("username").fill(analyst.username);
-    await p.getByTestId("password").fill(analyst.password);
-    await p.getByTestId("submit").click();
+    await signIn(p, analyst);
     await p.getByTestId("headline-value").first().waitFor();
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `no sideways scrolling of the page (${overflow} px)`);
@@ -199,9 +203,7 @@ try {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const p = await ctx.newPage();
     await p.goto(`${base}/`);
-    await p.getByTestId("username").fill(national.username);
-    await p.getByTestId("password").fill(national.password);
-    await p.getByTestId("submit").click();
+    await signIn(p, national);
     await p.waitForURL(/\/national/);
     await p.getByTestId("provinces-table").waitFor();
     const provinces = await p.getByTestId("provinces-table").locator("tbody tr").count();
@@ -216,9 +218,7 @@ try {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const p = await ctx.newPage();
     await p.goto(`${base}/`);
-    await p.getByTestId("username").fill(officer.username);
-    await p.getByTestId("password").fill(officer.password);
-    await p.getByTestId("submit").click();
+    await signIn(p, officer);
     await p.waitForURL(new RegExp(`/commune/${commune}`));
     await p.getByTestId("reports-table").waitFor();
     const other = await p.evaluate(async () => (await (await fetch("/api/v1/provinces/14/communes?limit=2")).json()).items

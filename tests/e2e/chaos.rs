@@ -393,6 +393,23 @@ impl Proxy {
     }
 }
 
+/// Takes the database away (`up` false) or brings it back: the real server with the restart
+/// command, else the proxy.
+fn database(real_restart: &Option<String>, proxy: &Proxy, up: bool) {
+    match real_restart {
+        Some(cmd) => {
+            let verb = if up { "start" } else { "stop" };
+            let status = Command::new("sh")
+                .args(["-c", &format!("{cmd} {verb}")])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{cmd} {verb}");
+        }
+        None if up => proxy.restore(),
+        None => proxy.cut(),
+    }
+}
+
 async fn database_outage_under_load(real_restart: Option<String>) {
     let db = Arc::new(TestDatabase::new());
     if db.backend() != Backend::Postgres {
@@ -433,16 +450,7 @@ async fn database_outage_under_load(real_restart: Option<String>) {
     assert!(before > 0, "the load runs before the outage");
 
     // The outage: 3 s of an unreachable database.
-    match &real_restart {
-        Some(cmd) => {
-            let status = Command::new("sh")
-                .args(["-c", &format!("{cmd} stop")])
-                .status()
-                .unwrap();
-            assert!(status.success(), "{cmd} stop");
-        }
-        None => proxy.cut(),
-    }
+    database(&real_restart, &proxy, false);
     let outage = Instant::now();
     sleep(Duration::from_millis(400)).await;
     let reader = token(Role::ProvinceAnalyst, Some("14"), None);
@@ -469,16 +477,7 @@ async fn database_outage_under_load(real_restart: Option<String>) {
             started.elapsed(),
         ));
     }
-    match &real_restart {
-        Some(cmd) => {
-            let status = Command::new("sh")
-                .args(["-c", &format!("{cmd} start")])
-                .status()
-                .unwrap();
-            assert!(status.success(), "{cmd} start");
-        }
-        None => proxy.restore(),
-    }
+    database(&real_restart, &proxy, true);
     let restored = Instant::now();
     let acked_at_restore = ledger.borrow().acked.len();
     // Recovery by itself: acknowledgements resume without restarting the service.
