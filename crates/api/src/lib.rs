@@ -75,7 +75,7 @@ impl Modify for BearerScheme {
 
 /// The answers any operation can give besides its own, added to every operation that does not
 /// document them itself, so the document never lies about a status a client can meet:
-/// 400 (a malformed parameter or body), 401 (operations behind a token), 413 and 415 (operations
+/// 400 (a malformed parameter or body), 401 and 403 (operations behind a token), 413 and 415 (operations
 /// with a body), 429 (per-client rate limit) and 503 (at capacity, or the database unreachable;
 /// both with `Retry-After`).
 struct CommonResponses;
@@ -131,6 +131,7 @@ impl Modify for CommonResponses {
                 }
                 if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add.push(("401", "Missing or bad token", false));
+                    add.push(("403", "Outside the caller's role or scope", false));
                 }
                 if has_body {
                     add.push(("413", "The body is larger than the limit", false));
@@ -272,4 +273,31 @@ pub fn app(
         .service(web::redirect("/docs", "/docs/"))
         .configure(pages::configure)
         .default_service(web::to(problem::unknown_route))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Schemathesis found statuses the service answers but the document did not list; the
+    /// common answers are now added to every operation, and this keeps it so.
+    #[test]
+    fn every_operation_documents_the_answers_any_request_can_get() {
+        let doc = openapi();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put)] {
+                let Some(op) = op else { continue };
+                let has = |s: &str| op.responses.responses.contains_key(s);
+                if path.starts_with("/api/") && path != OPENAPI_PATH {
+                    assert!(has("429") && has("503"), "{method} {path}");
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    assert!(has("401") && has("403"), "{method} {path}");
+                }
+                if op.request_body.is_some() {
+                    assert!(has("400") && has("413") && has("415"), "{method} {path}");
+                }
+            }
+        }
+    }
 }
