@@ -184,6 +184,9 @@ try {
     await page.getByTestId("revisions-table").waitFor();
     await page.getByTestId("deadlines-table").waitFor();
     await page.getByTestId("targets-table").waitFor();
+    const targets = await page.getByTestId("targets-table").innerText();
+    assert.match(targets, /Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình/, "targets name their indicators");
+    assert.match(targets, /[0-9]+,[0-9] %/, "with the attainment");
     await page.screenshot({ path: `${shots}/05-commune-page.png`, fullPage: true });
   });
 

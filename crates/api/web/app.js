@@ -8,7 +8,7 @@ const T = {
     title: "Báo cáo KH, CN & ĐMST", signin: "Đăng nhập", username: "Tên đăng nhập", password: "Mật khẩu",
     signout: "Đăng xuất", other: "English", badLogin: "Sai tên đăng nhập hoặc mật khẩu.",
     tooMany: "Thử quá nhiều lần; vui lòng đợi một phút.", period: "Kỳ báo cáo", dataset: "Biểu mẫu",
-    year: "Năm", headline: "Chỉ tiêu chính", change: "so với", target: "Đạt kế hoạch", noTarget: "chưa giao kế hoạch",
+    year: "Năm", targetValue: "Kế hoạch", headline: "Chỉ tiêu chính", change: "so với", target: "Đạt kế hoạch", noTarget: "chưa giao kế hoạch",
     compliance: "Tình hình nộp báo cáo", expected: "Phải nộp", received: "Đã nộp", onTime: "Đúng hạn",
     late: "Trễ hạn", missing: "Chưa nộp", pending: "Chưa đến hạn", deadline: "Hạn nộp", lock: "Khoá số liệu",
     lateMissing: "Xã trễ hạn và chưa nộp", commune: "Xã/phường", province: "Tỉnh/thành phố", status: "Tình trạng",
@@ -27,7 +27,7 @@ const T = {
   en: {
     title: "S&T and innovation reports", signin: "Sign in", username: "Username", password: "Password",
     signout: "Sign out", other: "Tiếng Việt", badLogin: "Wrong username or password.",
-    tooMany: "Too many attempts; wait a minute.", period: "Period", dataset: "Data set", year: "Year",
+    tooMany: "Too many attempts; wait a minute.", period: "Period", dataset: "Data set", year: "Year", targetValue: "Target",
     headline: "Headline indicators", change: "vs", target: "Target attained", noTarget: "no target set",
     compliance: "Reporting compliance", expected: "Expected", received: "Received", onTime: "On time",
     late: "Late", missing: "Missing", pending: "Not yet due", deadline: "Deadline", lock: "Lock",
@@ -559,10 +559,11 @@ async function communeView(code) {
     pageDownloads(deadlinesTable, `deadlines-${code}-${year}`, "deadlines-download")));
 
   const targetsPath = `/api/v1/targets?year=${year}&commune=${code}`;
-  const targets = await api(targetsPath);
+  const [targets, indicators] = await Promise.all([api(targetsPath), api("/api/v1/indicators")]);
+  const indicatorName = (c) => { const i = indicators.items.find((x) => x.code === c); return i ? nameOf(i) : c; };
   body.push(section(`${t("targets")} — ${year}`, "targets", table([
-    { title: t("indicator"), value: (r) => nameOf(r) || r.indicator },
-    { title: t("target"), value: (r) => fmt(r.target), num: true },
+    { title: t("indicator"), value: (r) => indicatorName(r.indicator) },
+    { title: t("targetValue"), value: (r) => fmt(r.target), num: true },
     { title: t("actual"), value: (r) => fmt(r.actual), num: true },
     { title: t("attainment"), value: (r) => pct(r.attainment), num: true },
   ], targets.items, "targets-table"), downloads(targetsPath, `targets-${code}-${year}`, "targets-download")));
