@@ -176,3 +176,134 @@ async fn every_change_and_review_of_a_report_names_its_author_time_and_values() 
         .json();
     assert_eq!(after["items"].as_array().unwrap().len(), 4);
 }
+
+#[actix_web::test]
+async fn targets_framework_and_logins_are_in_the_change_log_with_old_and_new_values() {
+    let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;
+    let province = son_la_admin();
+    let admin = token(Role::Admin, None, None);
+    let put = |c: &str, values: Value| {
+        (
+            format!("/api/v1/targets/2026/{c}"),
+            json!({"values": values}),
+        )
+    };
+
+    let (path, body) = put(
+        "03808",
+        json!({"online_dossier_rate": 60, "ocop_products": 2}),
+    );
+    assert_eq!(app.put_json(&province, &path, &body).await.status, 200);
+    let (path, body) = put(
+        "03808",
+        json!({"online_dossier_rate": 65, "ocop_products": null}),
+    );
+    assert_eq!(app.put_json(&province, &path, &body).await.status, 200);
+    // The same values again change nothing, and log nothing.
+    assert_eq!(app.put_json(&province, &path, &body).await.status, 200);
+    let hanoi = app
+        .get("/api/v1/provinces/01/communes?limit=1")
+        .await
+        .json()["items"][0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (path, body) = put(&hanoi, json!({"online_dossier_rate": 80}));
+    assert_eq!(app.put_json(&admin, &path, &body).await.status, 200);
+    let framework = app.get("/api/v1/index/framework").await.json();
+    assert_eq!(
+        app.put_json(&admin, "/api/v1/index/framework", &framework)
+            .await
+            .status,
+        200
+    );
+    let res = app
+        .post_json(
+            Some(&province),
+            "/api/v1/users",
+            &json!({"username": "xa-muong-la-2", "role": "commune_officer", "commune": "03808"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // A taken name writes neither the login nor a log entry.
+    let again = app
+        .post_json(
+            Some(&province),
+            "/api/v1/users",
+            &json!({"username": "xa-muong-la-2", "role": "commune_officer", "commune": "03808"}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+
+    let all = app.get_as(&admin, "/api/v1/changes").await.json();
+    let items = all["items"].as_array().unwrap();
+    let summary: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap(),
+                c["actor"].as_str().unwrap(),
+                c["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("targets.set", "province_admin-14", "2026/03808"),
+            ("targets.set", "province_admin-14", "2026/03808"),
+            ("targets.set", "admin-all", &*format!("2026/{hanoi}")),
+            ("framework.replace", "admin-all", "index framework"),
+            ("user.create", "province_admin-14", "xa-muong-la-2"),
+        ]
+    );
+    let second = &items[1]["detail"]["changes"];
+    assert_eq!(
+        second,
+        &json!([
+            {"indicator": "ocop_products", "old": 2.0, "new": null},
+            {"indicator": "online_dossier_rate", "old": 60.0, "new": 65.0},
+        ])
+    );
+    assert_eq!(
+        items[3]["detail"]["old"], items[3]["detail"]["new"],
+        "the same framework, saved again"
+    );
+    assert!(
+        items[4]["detail"].get("password").is_none(),
+        "no password in the log"
+    );
+
+    // Scope: Sơn La sees its own and the national changes; its officer only their commune's.
+    let son_la: Vec<String> = app.get_as(&province, "/api/v1/changes").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        son_la,
+        vec![
+            "2026/03808",
+            "2026/03808",
+            "index framework",
+            "xa-muong-la-2"
+        ]
+    );
+    assert_eq!(
+        app.get_as(&province, "/api/v1/changes?province=01")
+            .await
+            .status,
+        403
+    );
+    let officer = app
+        .get_as(&muong_la(), "/api/v1/changes?action=targets.set")
+        .await
+        .json();
+    assert_eq!(officer["items"].as_array().unwrap().len(), 2);
+    // And as a spreadsheet.
+    let csv = app
+        .get_as(&admin, "/api/v1/changes?format=csv&lang=vi")
+        .await;
+    assert!(csv.text().contains("Người thay đổi") && csv.text().contains("framework.replace"));
+}

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
 use innoreport_core::{Action, CommuneCode, Principal, ProvinceCode, Role, Target};
-use innoreport_store::users::{NewUser, create_user};
+use innoreport_store::users::{NewUser, create_user_logged};
 use innoreport_store::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,6 +55,7 @@ pub enum AccountError {
 pub fn create_account(
     conn: &mut DbConnection,
     account: NewAccount,
+    actor: &str,
 ) -> Result<(CreatedAccount, Principal), AccountError> {
     let mut errors = Vec::new();
     let username = account.username.trim().to_owned();
@@ -152,7 +153,18 @@ pub fn create_account(
         Utc::now(),
     );
     user.display_name = account.display_name;
-    if !create_user(conn, &user)? {
+    // The login and its change-log entry are one transaction.
+    let change = innoreport_store::changes::NewChange {
+        at: Utc::now(),
+        actor,
+        action: "user.create",
+        province: user.province_code.as_deref(),
+        commune: user.commune_code.as_deref(),
+        subject: username.clone(),
+        detail: serde_json::json!({"username": username, "role": account.role.as_str(),
+            "province": user.province_code, "commune": user.commune_code}),
+    };
+    if !create_user_logged(conn, &user, &change)? {
         return Err(AccountError::Taken(username));
     }
     Ok((
@@ -208,8 +220,9 @@ pub async fn create_user_endpoint(
         (Some(p), _) => auth.require(Action::ManageUsers, Target::Province(p))?,
         _ => auth.require(Action::ManageUsers, Target::Nation)?,
     }
+    let actor = auth.0.subject.clone();
     let created = state
-        .db(move |conn| Ok(create_account(conn, account)))
+        .db(move |conn| Ok(create_account(conn, account, &actor)))
         .await?;
     match created {
         Ok((created, _)) => Ok(HttpResponse::Created().json(created)),

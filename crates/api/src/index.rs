@@ -715,6 +715,8 @@ pub async fn put_framework(
         });
     }
     let mut catalog = state.catalog().await?;
+    let before = serde_json::to_value(framework_out(&catalog))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     catalog.pillars = pillars.clone();
     if let Err(e) = catalog.validate() {
         errors.extend(
@@ -740,8 +742,27 @@ pub async fn put_framework(
             errors,
         ));
     }
+    let after = serde_json::to_value(framework_out(&catalog))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (actor, at) = (auth.0.subject.clone(), state.now());
     state
-        .db(move |conn| innoreport_store::reference::replace_framework(conn, &pillars))
+        .db(move |conn| {
+            innoreport_store::transaction(conn, |conn| {
+                innoreport_store::reference::replace_framework(conn, &pillars)?;
+                innoreport_store::changes::record(
+                    conn,
+                    &innoreport_store::changes::NewChange {
+                        at,
+                        actor: &actor,
+                        action: "framework.replace",
+                        province: None,
+                        commune: None,
+                        subject: "index framework".into(),
+                        detail: serde_json::json!({"old": before, "new": after}),
+                    },
+                )
+            })
+        })
         .await?;
     state.catalog_changed();
     Ok(HttpResponse::Ok().json(framework_out(&catalog)))

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod analysis;
 pub mod auth;
 pub mod cache;
+pub mod changes;
 pub mod export;
 pub mod guard;
 pub mod health;
@@ -200,6 +201,7 @@ where
                 .service(reports::list_revisions)
                 .service(reports::list_reviews)
                 .service(reports::review_report)
+                .service(changes::list_changes)
                 .service(imports::import_reports)
                 .service(analysis::aggregates)
                 .service(analysis::compliance_report)

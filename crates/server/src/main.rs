@@ -171,7 +171,11 @@ fn create_user(
         display_name: String::new(),
     };
     let mut conn = store.conn()?;
-    match innoreport_api::accounts::create_account(&mut conn, account) {
+    match innoreport_api::accounts::create_account(
+        &mut conn,
+        account,
+        "innoreport user create (command line)",
+    ) {
         Ok((created, _)) => {
             println!(
                 "created {} ({}{}{})",

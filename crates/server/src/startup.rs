@@ -79,7 +79,16 @@ pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
         None,
         chrono::Utc::now(),
     );
-    if innoreport_store::users::create_user(&mut conn, &user)? {
+    let change = innoreport_store::changes::NewChange {
+        at: chrono::Utc::now(),
+        actor: "innoreport (first start)",
+        action: "user.create",
+        province: None,
+        commune: None,
+        subject: "admin".into(),
+        detail: serde_json::json!({"username": "admin", "role": "admin"}),
+    };
+    if innoreport_store::users::create_user_logged(&mut conn, &user, &change)? {
         Ok(Some(password))
     } else {
         Ok(None)

@@ -4,6 +4,7 @@
 //! Everything here is synchronous (diesel with an r2d2 pool); the API runs it on the blocking
 //! thread pool. The [`Store`] is cheap to clone and shared by every request.
 
+pub mod changes;
 pub mod db;
 pub mod reference;
 pub mod reports;

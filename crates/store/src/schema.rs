@@ -164,6 +164,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        province_code -> Nullable<Text>,
+        commune_code -> Nullable<Text>,
+        subject -> Text,
+        detail -> Text,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -180,4 +193,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     targets,
     report_reviews,
     server_settings,
+    change_log,
 );

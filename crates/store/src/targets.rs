@@ -32,6 +32,39 @@ pub fn set_targets(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     conn.transaction(|conn| {
+        let province: Option<String> = communes::table
+            .filter(communes::code.eq(commune))
+            .select(communes::province_code)
+            .first(conn)
+            .optional()?;
+        let old: BTreeMap<String, f64> = targets::table
+            .filter(targets::year.eq(year))
+            .filter(targets::commune_code.eq(commune))
+            .select((targets::indicator_code, targets::value))
+            .load::<(String, f64)>(conn)?
+            .into_iter()
+            .collect();
+        let changes: Vec<serde_json::Value> = values
+            .iter()
+            .filter(|(indicator, new)| old.get(*indicator).copied() != **new)
+            .map(|(indicator, new)| {
+                serde_json::json!({"indicator": indicator, "old": old.get(indicator), "new": new})
+            })
+            .collect();
+        if !changes.is_empty() {
+            crate::changes::record(
+                conn,
+                &crate::changes::NewChange {
+                    at: now,
+                    actor: by,
+                    action: "targets.set",
+                    province: province.as_deref(),
+                    commune: Some(commune),
+                    subject: format!("{year}/{commune}"),
+                    detail: serde_json::json!({"year": year, "commune": commune, "changes": changes}),
+                },
+            )?;
+        }
         for (indicator, value) in values {
             diesel::delete(
                 targets::table

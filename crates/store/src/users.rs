@@ -68,6 +68,35 @@ pub fn create_user(conn: &mut DbConnection, user: &NewUser) -> Result<bool, Stor
     }
 }
 
+/// Creates a login and its change-log entry in one transaction; `Ok(false)` (nothing written)
+/// when the username is taken.
+pub fn create_user_logged(
+    conn: &mut DbConnection,
+    user: &NewUser,
+    change: &crate::changes::NewChange<'_>,
+) -> Result<bool, StoreError> {
+    enum Stop {
+        Taken,
+        Failed(StoreError),
+    }
+    impl From<diesel::result::Error> for Stop {
+        fn from(e: diesel::result::Error) -> Self {
+            Stop::Failed(e.into())
+        }
+    }
+    let done = conn.transaction::<_, Stop, _>(|conn| {
+        if !create_user(conn, user).map_err(Stop::Failed)? {
+            return Err(Stop::Taken);
+        }
+        crate::changes::record(conn, change).map_err(Stop::Failed)
+    });
+    match done {
+        Ok(()) => Ok(true),
+        Err(Stop::Taken) => Ok(false),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
 pub fn find_user(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
         .filter(users::username.eq(username))
