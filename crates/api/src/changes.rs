@@ -83,17 +83,7 @@ pub async fn list_changes(
     export: web::Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page.limit()?;
-    let after = page
-        .after("change")?
-        .map(|a| a.parse::<i64>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_field(
-                "cursor",
-                "invalid_cursor",
-                "cursor is not one this list issued",
-            )
-        })?;
+    let after = page.after_id("change")?;
     let scope = scope(&auth, query.province.as_deref())?;
     let action = query.action.clone();
     let mut rows: Vec<ChangeRow> = state

@@ -118,6 +118,20 @@ impl PageParams {
         }
     }
 
+    /// The row id the cursor points after (lists paged by id).
+    pub fn after_id(&self, kind: &str) -> Result<Option<i64>, ApiError> {
+        self.after(kind)?
+            .map(|a| a.parse::<i64>())
+            .transpose()
+            .map_err(|_| {
+                ApiError::bad_field(
+                    "cursor",
+                    "invalid_cursor",
+                    "cursor is not one this list issued",
+                )
+            })
+    }
+
     /// The key the cursor points after, decoded.
     pub fn after(&self, kind: &str) -> Result<Option<String>, ApiError> {
         let Some(cursor) = &self.cursor else {

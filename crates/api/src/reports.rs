@@ -898,17 +898,7 @@ pub async fn list_reports(
     export: web::Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page.limit()?;
-    let after = page
-        .after("report")?
-        .map(|a| a.parse::<i64>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_field(
-                "cursor",
-                "invalid_cursor",
-                "cursor is not one this list issued",
-            )
-        })?;
+    let after = page.after_id("report")?;
     let mut filter = ReportFilter {
         dataset: query.dataset.clone(),
         period: query.period.clone(),
