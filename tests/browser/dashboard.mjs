@@ -220,9 +220,11 @@ try {
   await step("a commune officer lands on their commune and is refused another commune", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     const p = await ctx.newPage();
-    await p.goto(`${base}/`);
+    // A sign-in link that would send the user to another host after signing in is ignored.
+    await p.goto(`${base}/signin?next=${encodeURIComponent("/\\evil.example/")}`);
     await signIn(p, officer);
     await p.waitForURL(new RegExp(`/commune/${commune}`));
+    assert.equal(new URL(p.url()).origin, base);
     await p.getByTestId("reports-table").waitFor();
     const other = await p.evaluate(async () => (await (await fetch("/api/v1/provinces/14/communes?limit=2")).json()).items
       .map((c) => c.code));

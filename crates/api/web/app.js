@@ -399,6 +399,12 @@ function refusedOr(error) {
   return el("div", { class: "alert", role: "alert", "data-testid": "error", text: `${t("error")}: ${error.message}` });
 }
 
+// Where to go after signing in: only one of the pages' own paths (never another host: "//x",
+// "/\\x" and absolute URLs are refused).
+function safeNext(next) {
+  return next && /^\/(province\/[0-9]{2}|commune\/[0-9]{5}|national)(\?[^\\]*)?$/.test(next) ? next : "/";
+}
+
 function signinView() {
   const message = el("p", { role: "alert", "data-testid": "signin-error" });
   const form = el("form", { class: "signin", "data-testid": "signin",
@@ -409,8 +415,7 @@ function signinView() {
         body: JSON.stringify({ username: data.get("username"), password: data.get("password") }) });
       if (!res.ok) { message.textContent = res.status === 429 ? t("tooMany") : t("badLogin"); return; }
       sessionStorage.setItem(TOKEN_KEY, (await res.json()).access_token);
-      const next = params().get("next");
-      go(next && next.startsWith("/") && !next.startsWith("//") ? next : "/", true);
+      go(safeNext(params().get("next")), true);
     } },
   el("h1", { text: t("signin") }),
   el("label", {}, t("username"), el("input", { name: "username", autocomplete: "username", required: true, "data-testid": "username" })),
