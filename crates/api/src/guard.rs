@@ -91,7 +91,7 @@ impl Guard {
     }
 
     /// Ok, or the seconds the client should wait.
-    fn check_rate(&self, client: &str) -> Result<(), u64> {
+    fn check_rate(&self, client: &String) -> Result<(), u64> {
         let Some(limiter) = &self.clients else {
             return Ok(());
         };
@@ -99,7 +99,7 @@ impl Guard {
         if limiter.len() > 100_000 {
             limiter.retain_recent();
         }
-        limiter.check_key(&client.to_owned()).map_err(|not_until| {
+        limiter.check_key(client).map_err(|not_until| {
             not_until
                 .wait_time_from(DefaultClock::default().now())
                 .as_secs()
@@ -312,19 +312,23 @@ mod tests {
     fn each_client_has_its_own_rate_and_burst() {
         let guard = Guard::new(limits(10, 1));
         for _ in 0..3 {
-            guard.check_rate("sub:a").expect("within the burst");
+            guard
+                .check_rate(&"sub:a".to_owned())
+                .expect("within the burst");
         }
-        let wait = guard.check_rate("sub:a").expect_err("over the burst");
+        let wait = guard
+            .check_rate(&"sub:a".to_owned())
+            .expect_err("over the burst");
         assert!(wait >= 1);
         guard
-            .check_rate("sub:b")
+            .check_rate(&"sub:b".to_owned())
             .expect("another client is not affected");
         let off = Guard::new(Limits {
             rate_per_second: 0,
             ..limits(10, 1)
         });
         for _ in 0..1000 {
-            off.check_rate("sub:a").expect("rate limit off");
+            off.check_rate(&"sub:a".to_owned()).expect("rate limit off");
         }
     }
 }

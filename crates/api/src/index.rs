@@ -742,8 +742,8 @@ pub async fn put_framework(
             errors,
         ));
     }
-    let after = serde_json::to_value(framework_out(&catalog))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let saved = framework_out(&catalog);
+    let after = serde_json::to_value(&saved).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (actor, at) = (auth.0.subject.clone(), state.now());
     state
         .db(move |conn| {
@@ -765,5 +765,5 @@ pub async fn put_framework(
         })
         .await?;
     state.catalog_changed();
-    Ok(HttpResponse::Ok().json(framework_out(&catalog)))
+    Ok(HttpResponse::Ok().json(saved))
 }

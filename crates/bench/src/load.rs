@@ -88,26 +88,12 @@ fn wait(base: &str, path: &str, within: Duration) -> Result<(), Failure> {
 }
 
 /// GET and read the whole body (its time is the server's answer and the transfer, not the
-/// client's JSON parsing).
-async fn get_body(client: &awc::Client, url: &str, auth: &str) -> Result<usize, Failure> {
-    let mut res = client
-        .get(url)
-        .insert_header(("Authorization", auth))
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    let body = res
-        .body()
-        .limit(256 * 1024 * 1024)
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    if !res.status().is_success() {
-        return Err(format!("GET {url}: {}", res.status()).into());
-    }
-    Ok(body.len())
-}
-
-async fn get(client: &awc::Client, url: &str, auth: &str) -> Result<Value, Failure> {
+/// client's JSON parsing); a status other than 2xx is a failure that quotes the body.
+async fn get_body(
+    client: &awc::Client,
+    url: &str,
+    auth: &str,
+) -> Result<actix_web::web::Bytes, Failure> {
     let mut res = client
         .get(url)
         .insert_header(("Authorization", auth))
@@ -127,7 +113,11 @@ async fn get(client: &awc::Client, url: &str, auth: &str) -> Result<Value, Failu
         )
         .into());
     }
-    Ok(serde_json::from_slice(&body)?)
+    Ok(body)
+}
+
+async fn get(client: &awc::Client, url: &str, auth: &str) -> Result<Value, Failure> {
+    Ok(serde_json::from_slice(&get_body(client, url, auth).await?)?)
 }
 
 /// One GET, timed (ms).

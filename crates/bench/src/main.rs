@@ -288,14 +288,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
     // 3. Ingest, then the ceiling.
     let period = format!("{}Q4", current_year());
-    report.ingest = Some(load::ingest(
-        &base,
-        &tokens,
-        &communes,
-        &period,
-        args.concurrency,
-        Duration::from_secs(args.duration),
-    )?);
+    let ingest_at = |base: &str| {
+        load::ingest(
+            base,
+            &tokens,
+            &communes,
+            &period,
+            args.concurrency,
+            Duration::from_secs(args.duration),
+        )
+    };
+    report.ingest = Some(ingest_at(&base)?);
     report.rss_peak = load::rss_kib(server.0.id(), "VmHWM");
     report.rss_after_ingest = load::rss_kib(server.0.id(), "VmRSS");
     {
@@ -308,14 +311,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         );
         let hello_base = format!("http://127.0.0.1:{}", args.hello_port);
         load::wait_port(&hello_base, Duration::from_secs(10))?;
-        report.ceiling = Some(load::ingest(
-            &hello_base,
-            &tokens,
-            &communes,
-            &period,
-            args.concurrency,
-            Duration::from_secs(args.duration),
-        )?);
+        report.ceiling = Some(ingest_at(&hello_base)?);
     }
 
     // 4. The same rollups elsewhere.
