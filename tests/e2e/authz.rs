@@ -169,6 +169,25 @@ const READ_PERIOD: &str = "2025Q4";
 /// table must have a row: the match has no catch-all.
 fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
     use Place::*;
+    // An export path (`.csv`, `.xlsx`) answers exactly as its JSON operation does.
+    for ext in [".csv", ".xlsx"] {
+        if let Some(base) = op.strip_suffix(ext) {
+            let (act, requests) = row(base, at, cell);
+            let requests = requests
+                .into_iter()
+                .map(|(scope, mut req)| {
+                    let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+                    req.path = if query.is_empty() {
+                        format!("{path}{ext}")
+                    } else {
+                        format!("{path}{ext}?{query}")
+                    };
+                    (scope, req)
+                })
+                .collect();
+            return (act, requests);
+        }
+    }
     let places = [Own, Sibling, Other];
     let communes = |f: &dyn Fn(&str) -> Request| {
         places
@@ -239,9 +258,10 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
             }));
             (Act::Read, v)
         }
+        // A what-if run can probe every unit's inputs: it needs read access to all of them.
         "POST /api/v1/index/what-if" => {
             let mut v = vec![(
-                Scope::Ranking,
+                Scope::Nation,
                 send(
                     "POST",
                     "/api/v1/index/what-if".into(),

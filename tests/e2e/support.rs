@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use chrono::{DateTime, Utc};
 use innoreport_api::Clock;
-use innoreport_api::auth::TokenKeys;
+use innoreport_api::http::auth::TokenKeys;
 use innoreport_core::{CommuneCode, Principal, ProvinceCode, Role};
 use innoreport_server::startup::prepare_store;
 use innoreport_server::{Application, Config};

@@ -6,13 +6,12 @@
 //! received after `as_of` counts as not received yet. Rates are over the communes expected, so
 //! they never exceed 100%.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use polars::prelude::*;
 
 use crate::AggregateError;
-use crate::rollup::UnitInfo;
+use crate::cube::Units;
+use crate::eval::UnitFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ComplianceStatus {
@@ -85,11 +84,13 @@ fn days_after(deadline: DateTime<Utc>, t: DateTime<Utc>) -> i64 {
     }
 }
 
-/// Compliance of `units` given the first receipt times of their reports.
-/// Returns the per-commune rows (in unit order), the summary per province and the total.
+/// Compliance of the communes `filter` names, given the first receipt instant of each
+/// commune's report (`received_us`, microseconds since the epoch, a row per commune of `units`).
+/// Returns the per-commune rows (in code order), the summary per province and the total.
 pub fn compliance(
-    units: &[UnitInfo],
-    first_received: &HashMap<String, DateTime<Utc>>,
+    units: &Units,
+    received_us: &Int64Chunked,
+    filter: UnitFilter,
     deadline: DateTime<Utc>,
     as_of: DateTime<Utc>,
 ) -> Result<
@@ -100,28 +101,36 @@ pub fn compliance(
     ),
     AggregateError,
 > {
-    let on_time_before = (deadline + Duration::seconds(1)).timestamp_millis();
-    let as_of_ms = as_of.timestamp_millis();
-    let received_ms: Vec<Option<i64>> = units
-        .iter()
-        .map(|u| first_received.get(&u.commune).map(|t| t.timestamp_millis()))
+    let rows_in: Vec<usize> = (0..units.len())
+        .filter(|&r| match filter {
+            UnitFilter::All => true,
+            UnitFilter::Province(p) => units.province_of_row(r) == p,
+            UnitFilter::Commune(c) => r == c,
+        })
         .collect();
+    let received_at = |row: usize| {
+        received_us
+            .get(row)
+            .and_then(DateTime::<Utc>::from_timestamp_micros)
+    };
+    let on_time_before = (deadline + Duration::seconds(1)).timestamp_micros();
+    let as_of_us = as_of.timestamp_micros();
     let frame = df!(
-        "commune" => units.iter().map(|u| u.commune.as_str()).collect::<Vec<_>>(),
-        "province" => units.iter().map(|u| u.province.as_str()).collect::<Vec<_>>(),
-        "first_ms" => received_ms,
+        "commune" => rows_in.iter().map(|&r| units.communes()[r].as_str()).collect::<Vec<_>>(),
+        "province" => rows_in.iter().map(|&r| units.provinces()[units.province_of_row(r)].as_str()).collect::<Vec<_>>(),
+        "first_us" => rows_in.iter().map(|&r| received_us.get(r)).collect::<Vec<_>>(),
     )?;
-    let received = col("first_ms")
+    let received = col("first_us")
         .is_not_null()
-        .and(col("first_ms").lt_eq(lit(as_of_ms)));
+        .and(col("first_us").lt_eq(lit(as_of_us)));
     let status = when(received.clone())
         .then(
-            when(col("first_ms").lt(lit(on_time_before)))
+            when(col("first_us").lt(lit(on_time_before)))
                 .then(lit("on_time"))
                 .otherwise(lit("late")),
         )
         .otherwise(
-            when(lit(as_of_ms).gt_eq(lit(on_time_before)))
+            when(lit(as_of_us).gt_eq(lit(on_time_before)))
                 .then(lit("missing"))
                 .otherwise(lit("pending")),
         );
@@ -181,26 +190,23 @@ pub fn compliance(
         });
 
     let statuses = rows.column("status")?.str()?.clone();
-    let mut out = Vec::with_capacity(units.len());
-    for (i, u) in units.iter().enumerate() {
+    let mut out = Vec::with_capacity(rows_in.len());
+    for (i, &row) in rows_in.iter().enumerate() {
         let status = match statuses.get(i) {
             Some("on_time") => ComplianceStatus::OnTime,
             Some("late") => ComplianceStatus::Late,
             Some("missing") => ComplianceStatus::Missing,
             _ => ComplianceStatus::Pending,
         };
-        let first = first_received
-            .get(&u.commune)
-            .copied()
-            .filter(|t| *t <= as_of);
+        let first = received_at(row).filter(|t| *t <= as_of);
         let days_late = match status {
             ComplianceStatus::Late => first.map(|t| days_after(deadline, t)),
             ComplianceStatus::Missing => Some(days_after(deadline, as_of)),
             _ => None,
         };
         out.push(ComplianceRow {
-            commune: u.commune.clone(),
-            province: u.province.clone(),
+            commune: units.communes()[row].clone(),
+            province: units.provinces()[units.province_of_row(row)].clone(),
             status,
             first_received_at: first,
             days_late,
@@ -217,32 +223,45 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn unit(c: &str, p: &str) -> UnitInfo {
-        UnitInfo {
-            commune: c.into(),
-            province: p.into(),
-        }
+    fn units(codes: &[(&str, &str)]) -> Units {
+        Units::new(
+            codes
+                .iter()
+                .map(|(c, p)| (c.to_string(), p.to_string()))
+                .collect(),
+        )
+    }
+
+    fn received(times: &[Option<&str>]) -> Int64Chunked {
+        Int64Chunked::from_slice_options(
+            "r".into(),
+            &times
+                .iter()
+                .map(|t| t.map(|t| at(t).timestamp_micros()))
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]
     fn on_time_late_missing_and_pending_with_rates_over_the_expected() {
         let deadline = at("2026-03-05T23:59:59+07:00");
-        let units = vec![
-            unit("00001", "01"),
-            unit("00002", "01"),
-            unit("00003", "01"),
-            unit("00004", "02"),
-            unit("00005", "02"),
-        ];
-        let received: HashMap<String, DateTime<Utc>> = [
-            ("00001".to_owned(), at("2026-03-01T10:00:00+07:00")), // on time
-            ("00002".to_owned(), at("2026-03-05T23:59:59.500+07:00")), // last second: on time
-            ("00003".to_owned(), at("2026-03-08T09:00:00+07:00")), // late by 3 days (started)
-            ("00004".to_owned(), at("2026-04-20T09:00:00+07:00")), // after as_of: not yet received
-        ]
-        .into();
+        let units = units(&[
+            ("00001", "01"),
+            ("00002", "01"),
+            ("00003", "01"),
+            ("00004", "02"),
+            ("00005", "02"),
+        ]);
+        let received = received(&[
+            Some("2026-03-01T10:00:00+07:00"),     // on time
+            Some("2026-03-05T23:59:59.500+07:00"), // last second: on time
+            Some("2026-03-08T09:00:00+07:00"),     // late by 3 days (started)
+            Some("2026-04-20T09:00:00+07:00"),     // after as_of: not yet received
+            None,
+        ]);
         let as_of = at("2026-03-10T12:00:00+07:00");
-        let (rows, by_province, total) = compliance(&units, &received, deadline, as_of).unwrap();
+        let (rows, by_province, total) =
+            compliance(&units, &received, UnitFilter::All, deadline, as_of).unwrap();
         let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
         assert_eq!(
             statuses,
@@ -277,16 +296,25 @@ mod tests {
             (by_province[1].unit.as_str(), by_province[1].missing),
             ("02", 2)
         );
+        let (only, _, total) =
+            compliance(&units, &received, UnitFilter::Province(1), deadline, as_of).unwrap();
+        assert_eq!(only.len(), 2);
+        assert_eq!(total.expected, 2);
     }
 
     #[test]
     fn before_the_deadline_nothing_received_is_pending() {
         let deadline = at("2026-03-05T23:59:59+07:00");
-        let units = vec![unit("00001", "01"), unit("00002", "01")];
-        let received: HashMap<String, DateTime<Utc>> =
-            [("00001".to_owned(), at("2026-02-01T10:00:00+07:00"))].into();
-        let (rows, _, total) =
-            compliance(&units, &received, deadline, at("2026-03-01T00:00:00+07:00")).unwrap();
+        let units = units(&[("00001", "01"), ("00002", "01")]);
+        let received = received(&[Some("2026-02-01T10:00:00+07:00"), None]);
+        let (rows, _, total) = compliance(
+            &units,
+            &received,
+            UnitFilter::All,
+            deadline,
+            at("2026-03-01T00:00:00+07:00"),
+        )
+        .unwrap();
         assert_eq!(rows[1].status, ComplianceStatus::Pending);
         assert_eq!(rows[1].days_late, None);
         assert_eq!((total.on_time, total.pending, total.missing), (1, 1, 0));

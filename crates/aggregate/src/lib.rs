@@ -1,18 +1,22 @@
 //! Rollups, deadline compliance and the innovation index of innoreport, computed with polars
 //! over the current values of all reports plus the catalog.
 //!
-//! Everything here is a pure function of its inputs (no IO): the API keeps the inputs live
-//! and calls these functions per request. Temporal rules first (a commune's year from its
-//! quarters: flows sum, stocks take the latest value), then the spatial rollup (commune →
-//! province → nation), then derived indicators from the rolled-up components, so a ratio is
-//! always Σ numerator / Σ denominator and never a mean of rates.
+//! Everything here is a pure function of its inputs (no IO): the service keeps the inputs live
+//! ([`cube::Cube`]) and calls these functions per request. Temporal rules first (a commune's
+//! year from its quarters: flows sum, stocks take the latest value, ratios pair their parts
+//! quarter by quarter), then derived indicators per commune (a sum with a missing term is
+//! missing), then the spatial rollup (commune → province → nation) of every component over
+//! the communes that have it whole, so a ratio is always Σ numerator / Σ denominator and never a
+//! mean of rates (see [`eval`]).
 
 pub mod compliance;
+pub mod cube;
+pub mod eval;
 pub mod index;
-pub mod rollup;
 
 pub use compliance::{ComplianceRow, ComplianceStatus, ComplianceSummary, compliance};
-pub use rollup::{AggregateRow, Level, UnitInfo, ValueRecord, rollup};
+pub use cube::{Cube, ReportCells, Units};
+pub use eval::{AggregateRow, Cells, Level, UnitFilter, cells, check_period, rollup};
 
 /// Why an aggregate cannot be computed.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +25,14 @@ pub enum AggregateError {
     UnknownIndicator(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A period finer than the data sets the indicator draws on (a month of a quarterly
+    /// indicator): refused rather than answered with the whole quarter.
+    #[error("{indicator} is reported by {finest} at the finest, so it has no value for {period}")]
+    PeriodTooFine {
+        indicator: String,
+        period: String,
+        finest: innoreport_core::PeriodType,
+    },
     #[error(transparent)]
     Polars(#[from] polars::error::PolarsError),
 }

@@ -5,22 +5,10 @@
 //! builds the same route table and returns only its document, so the committed
 //! `openapi/openapi.json` can be checked against the code.
 
-pub mod accounts;
-pub mod analysis;
-pub mod auth;
-pub mod cache;
-pub mod changes;
-pub mod export;
-pub mod guard;
-pub mod health;
-pub mod imports;
-pub mod index;
-pub mod live;
+pub mod http;
 pub mod metrics;
 pub mod pages;
-pub mod problem;
-pub mod reference;
-pub mod reports;
+pub mod routes;
 pub mod state;
 
 use actix_web::body::MessageBody;
@@ -31,8 +19,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use problem::{ApiError, FieldError, Problem};
-pub use state::{AppState, Clock};
+pub use http::problem::{ApiError, FieldError, Problem};
+pub use innoreport_service::Clock;
+pub use state::AppState;
 
 /// The largest request body accepted (bulk imports); JSON bodies are limited to 4 MiB.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
@@ -48,7 +37,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         license(name = "Apache-2.0"),
     ),
     modifiers(&BearerScheme),
-    components(schemas(export::Format, export::Lang)),
+    components(schemas(http::export::Format, http::export::Lang)),
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
@@ -173,7 +162,7 @@ fn document_exports(operation: &mut utoipa::openapi::path::Operation) {
         ContentBuilder::new().schema(Some(text())).build(),
     );
     ok.content.insert(
-        export::XLSX_CONTENT_TYPE.to_owned(),
+        http::export::XLSX_CONTENT_TYPE.to_owned(),
         ContentBuilder::new()
             .schema(Some(text().format(Some(SchemaFormat::KnownFormat(
                 utoipa::openapi::KnownFormat::Binary,
@@ -188,6 +177,7 @@ fn routes<T>(app: Routes<T>) -> Routes<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
+    use routes::*;
     app.openapi(ApiDoc::openapi())
         .service(health::health)
         .service(health::ready)
@@ -197,24 +187,44 @@ where
                 .service(accounts::create_user_endpoint)
                 .service(reports::submit_report)
                 .service(reports::list_reports)
+                .service(reports::list_reports_csv)
+                .service(reports::list_reports_xlsx)
                 .service(reports::get_report)
                 .service(reports::list_revisions)
+                .service(reports::list_revisions_csv)
+                .service(reports::list_revisions_xlsx)
                 .service(reports::list_reviews)
                 .service(reports::review_report)
                 .service(changes::list_changes)
+                .service(changes::list_changes_csv)
+                .service(changes::list_changes_xlsx)
                 .service(imports::import_reports)
                 .service(analysis::aggregates)
+                .service(analysis::aggregates_csv)
+                .service(analysis::aggregates_xlsx)
                 .service(analysis::compliance_report)
+                .service(analysis::compliance_report_csv)
+                .service(analysis::compliance_report_xlsx)
                 .service(analysis::put_targets)
                 .service(analysis::get_targets)
-                .service(analysis::dashboard)
+                .service(analysis::get_targets_csv)
+                .service(analysis::get_targets_xlsx)
+                .service(dashboard::dashboard)
+                .service(dashboard::dashboard_csv)
+                .service(dashboard::dashboard_xlsx)
                 .service(index::get_index)
+                .service(index::get_index_csv)
+                .service(index::get_index_xlsx)
                 .service(index::what_if)
                 .service(index::get_framework)
                 .service(index::put_framework)
                 .service(reference::list_provinces)
+                .service(reference::list_provinces_csv)
+                .service(reference::list_provinces_xlsx)
                 .service(reference::get_province)
                 .service(reference::list_communes)
+                .service(reference::list_communes_csv)
+                .service(reference::list_communes_xlsx)
                 .service(reference::get_commune)
                 .service(reference::list_indicators)
                 .service(reference::get_indicator)
@@ -261,20 +271,22 @@ pub fn app(
     // its prefix, so a later service would never see `/api/v1/openapi.json`.
     let docs = SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, openapi());
     let (app, _) = routes(App::new().service(docs).into_utoipa_app()).split_for_parts();
-    app.wrap(actix_web::middleware::ErrorHandlers::new().default_handler(problem::ensure_problem))
-        .wrap(actix_web::middleware::from_fn(guard::admit))
-        .app_data(web::Data::new(state))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(4 * 1024 * 1024)
-                .error_handler(problem::json_error),
-        )
-        .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
-        .app_data(web::QueryConfig::default().error_handler(problem::query_error))
-        .app_data(web::PathConfig::default().error_handler(problem::path_error))
-        .service(web::redirect("/docs", "/docs/"))
-        .configure(pages::configure)
-        .default_service(web::to(problem::unknown_route))
+    app.wrap(
+        actix_web::middleware::ErrorHandlers::new().default_handler(http::problem::ensure_problem),
+    )
+    .wrap(actix_web::middleware::from_fn(http::guard::admit))
+    .app_data(web::Data::new(state))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(4 * 1024 * 1024)
+            .error_handler(http::problem::json_error),
+    )
+    .app_data(web::PayloadConfig::new(MAX_UPLOAD_BYTES))
+    .app_data(web::QueryConfig::default().error_handler(http::problem::query_error))
+    .app_data(web::PathConfig::default().error_handler(http::problem::path_error))
+    .service(web::redirect("/docs", "/docs/"))
+    .configure(pages::configure)
+    .default_service(web::to(http::problem::unknown_route))
 }
 
 #[cfg(test)]

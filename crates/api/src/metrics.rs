@@ -83,3 +83,15 @@ impl Default for Metrics {
         }
     }
 }
+
+impl innoreport_service::Observer for Metrics {
+    fn view_refreshed(&self, seconds: f64, reports: usize, version: u64) {
+        self.view_refresh.observe(seconds);
+        self.view_reports.set(reports as i64);
+        self.view_version.set(version as i64);
+    }
+
+    fn submission(&self, outcome: &str) {
+        self.submissions.with_label_values(&[outcome]).inc();
+    }
+}

@@ -396,68 +396,49 @@ struct Engine {
 
 fn engine(
     args: &RunArgs,
-    conn: &mut PgConnection,
+    _conn: &mut PgConnection,
     period: &str,
     deadline: chrono::NaiveDateTime,
 ) -> Result<Engine, Failure> {
-    use innoreport_aggregate::rollup::{
-        Level, UnitInfo, ValueRecord, rollup, units_frame, values_frame,
-    };
+    use innoreport_aggregate::{Level, UnitFilter, rollup};
     use innoreport_core::Period;
+    // The service's own live view, loaded as a replica loads it.
     let store = innoreport_store::Store::open(&args.database_url, 1)?;
-    let catalog = innoreport_store::reference::load_catalog(&mut *store.conn()?)?;
-    let y = args.year;
-    let rows: Vec<CurrentRow> =
-        diesel::sql_query(format!("{CURRENT} AND r.period LIKE '{y}%'")).load(conn)?;
-    let records: Vec<ValueRecord> = rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(ValueRecord {
-                commune: r.commune_code,
-                period: Period::parse(&r.period).ok()?,
-                indicator: r.indicator_code,
-                value: r.value,
-            })
-        })
-        .collect();
-    let values = values_frame(&records)?;
-    drop(records);
-    let units: Vec<UnitInfo> = diesel::sql_query("SELECT code, province_code FROM communes")
-        .load::<Unit>(conn)?
-        .into_iter()
-        .map(|u| UnitInfo {
-            commune: u.code,
-            province: u.province_code,
-        })
-        .collect();
-    let frame = units_frame(&units)?;
-    let year = Period::parse(&y.to_string())?;
+    let service = innoreport_service::Service::new(
+        store,
+        innoreport_service::Clock::system(),
+        innoreport_service::Options::default(),
+    );
+    let view = service.view().map_err(|e| e.chain())?;
+    let year = Period::parse(&args.year.to_string())?;
     let roll = |indicator: &str| {
         timed(args.reps, || {
-            Ok(
-                rollup(&values, &frame, &catalog, indicator, year, Level::Province)?
-                    .into_iter()
-                    .filter_map(|r| Some((r.unit, r.value?)))
-                    .collect::<Values>(),
-            )
+            Ok(rollup(
+                &view.cube,
+                &view.catalog,
+                indicator,
+                year,
+                Level::Province,
+                UnitFilter::All,
+            )?
+            .into_iter()
+            .filter_map(|r| Some((r.unit, r.value?)))
+            .collect::<Values>())
         })
     };
     let ratio = roll("online_dossier_rate")?;
     let stock = roll("staff_total")?;
-    let receipts: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
-        diesel::sql_query(format!(
-            "SELECT c.province_code, r.commune_code, r.dataset_code, r.period, r.first_received_at
-             FROM reports r JOIN communes c ON c.code = r.commune_code
-             WHERE r.dataset_code = 'dmst-quarterly' AND r.period = '{period}'"
-        ))
-        .load::<ReportRow>(conn)?
-        .into_iter()
-        .map(|r| (r.commune_code, r.first_received_at.and_utc()))
-        .collect();
+    let quarter = Period::parse(period)?;
+    let received = view.cube.received("dmst-quarterly", quarter);
     let now = chrono::Utc::now();
     let compliance = timed(args.reps, || {
-        let (_, by_province, _) =
-            innoreport_aggregate::compliance(&units, &receipts, deadline.and_utc(), now)?;
+        let (_, by_province, _) = innoreport_aggregate::compliance(
+            view.cube.units(),
+            &received,
+            UnitFilter::All,
+            deadline.and_utc(),
+            now,
+        )?;
         Ok(by_province
             .into_iter()
             .map(|s| (s.unit, (s.on_time as i64, s.late as i64, s.missing as i64)))

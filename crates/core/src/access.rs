@@ -117,6 +117,22 @@ pub enum Action {
     ManageTargets,
     /// Create logins.
     ManageUsers,
+    /// Replace the innovation index framework.
+    ManageFramework,
+}
+
+impl Action {
+    /// What the action is, for messages ("may not ...").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Submit => "submit reports",
+            Action::Review => "review reports",
+            Action::ManageTargets => "set targets",
+            Action::ManageUsers => "manage logins",
+            Action::ManageFramework => "edit the index framework",
+        }
+    }
 }
 
 /// What a request touches.
@@ -128,6 +144,9 @@ pub enum Target<'a> {
     Province(&'a str),
     /// One commune (its own values), in its province.
     Commune { commune: &'a str, province: &'a str },
+    /// Every commune of a province side by side (a ranking, a commune index): more than a
+    /// commune officer's own values.
+    Communes(&'a str),
 }
 
 /// Whether `role` may do `action` anywhere at all (a bulk request of an action the role may never
@@ -136,7 +155,7 @@ pub fn may_ever(role: Role, action: Action) -> bool {
     match role {
         Role::Admin => true,
         Role::NationalAnalyst | Role::ProvinceAnalyst => action == Action::Read,
-        Role::ProvinceAdmin => true,
+        Role::ProvinceAdmin => action != Action::ManageFramework,
         Role::CommuneOfficer => matches!(action, Action::Read | Action::Submit),
     }
 }
@@ -154,16 +173,19 @@ pub fn allows(p: &Principal, action: Action, target: Target<'_>) -> bool {
     match p.role {
         Role::Admin => true,
         Role::NationalAnalyst => action == Action::Read,
-        Role::ProvinceAdmin => match target {
-            Target::Nation => false,
-            Target::Province(code) => own_province(code),
-            Target::Commune { province, .. } => own_province(province),
-        },
+        Role::ProvinceAdmin => {
+            action != Action::ManageFramework
+                && match target {
+                    Target::Nation => false,
+                    Target::Province(code) | Target::Communes(code) => own_province(code),
+                    Target::Commune { province, .. } => own_province(province),
+                }
+        }
         Role::ProvinceAnalyst => {
             action == Action::Read
                 && match target {
                     Target::Nation => false,
-                    Target::Province(code) => own_province(code),
+                    Target::Province(code) | Target::Communes(code) => own_province(code),
                     Target::Commune { province, .. } => own_province(province),
                 }
         }
@@ -174,6 +196,71 @@ pub fn allows(p: &Principal, action: Action, target: Target<'_>) -> bool {
             (Action::Read, Target::Province(code)) => own_province(code),
             _ => false,
         },
+    }
+}
+
+/// What a caller may read: everything, one province (its totals and its communes), or one
+/// commune (its own values, and its province's totals).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    All,
+    Province(String),
+    Commune { commune: String, province: String },
+}
+
+/// A request outside the caller's scope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl Principal {
+    /// The caller's reading scope.
+    pub fn scope(&self) -> Scope {
+        match (self.role, &self.province, &self.commune) {
+            (Role::Admin | Role::NationalAnalyst, ..) => Scope::All,
+            (Role::CommuneOfficer, Some(p), Some(c)) => Scope::Commune {
+                commune: c.to_string(),
+                province: p.to_string(),
+            },
+            (_, Some(p), _) => Scope::Province(p.to_string()),
+            // A token of a province role without a province reads nothing (refused at sign-in).
+            _ => Scope::Province(String::new()),
+        }
+    }
+
+    /// `Ok` when the policy allows `action` on `target`, else why not.
+    pub fn require(&self, action: Action, target: Target<'_>) -> Result<(), Denied> {
+        if allows(self, action, target) {
+            Ok(())
+        } else {
+            Err(Denied(format!(
+                "role {} may not {} here",
+                self.role,
+                action.describe()
+            )))
+        }
+    }
+
+    /// The province whose communes a list or rollup covers: the `filter` when the caller may
+    /// read it, the caller's own province without one (`None`: every province). A filter
+    /// outside the scope is refused, never answered with an empty list.
+    pub fn province_filter(&self, filter: Option<&str>) -> Result<Option<String>, Denied> {
+        if let Some(f) = filter {
+            self.require(Action::Read, Target::Province(f))?;
+            return Ok(Some(f.to_owned()));
+        }
+        Ok(match self.scope() {
+            Scope::All => None,
+            Scope::Province(p) | Scope::Commune { province: p, .. } => Some(p),
+        })
+    }
+
+    /// The only commune whose own values the caller may read (commune officers), if any.
+    pub fn own_commune(&self) -> Option<&str> {
+        match self.role {
+            Role::CommuneOfficer => self.commune.as_ref().map(|c| c.as_str()),
+            _ => None,
+        }
     }
 }
 
@@ -233,6 +320,14 @@ mod tests {
             (&padmin, ManageTargets, OWN, true),
             (&padmin, ManageUsers, Target::Province("14"), true),
             (&padmin, Read, Target::Nation, false),
+            (&padmin, ManageFramework, Target::Nation, false),
+            (&padmin, Read, Target::Communes("14"), true),
+            (&analyst, Read, Target::Communes("14"), true),
+            (&analyst, Read, Target::Communes("01"), false),
+            (&officer, Read, Target::Communes("14"), false),
+            (&national, Read, Target::Communes("01"), true),
+            (&national, ManageFramework, Target::Nation, false),
+            (&admin, ManageFramework, Target::Nation, true),
             (&national, Read, ELSEWHERE, true),
             (&national, Read, Target::Nation, true),
             (&national, Submit, OWN, false),
@@ -265,6 +360,7 @@ mod tests {
             Action::Review,
             Action::ManageTargets,
             Action::ManageUsers,
+            Action::ManageFramework,
         ];
         for role in Role::ALL {
             let p = Principal {
@@ -280,6 +376,7 @@ mod tests {
             let targets = [
                 Target::Nation,
                 Target::Province("14"),
+                Target::Communes("14"),
                 Target::Commune {
                     commune: "03808",
                     province: "14",
@@ -325,5 +422,42 @@ mod tests {
             Role::ProvinceAdmin
         );
         assert!("root".parse::<Role>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn who(role: Role, province: Option<&str>, commune: Option<&str>) -> Principal {
+        Principal {
+            subject: "t".into(),
+            role,
+            province: province.map(|p| ProvinceCode::parse(p).unwrap()),
+            commune: commune.map(|c| CommuneCode::parse(c).unwrap()),
+        }
+    }
+
+    #[test]
+    fn lists_are_narrowed_to_the_scope_and_a_filter_outside_it_is_refused() {
+        let officer = who(Role::CommuneOfficer, Some("14"), Some("03808"));
+        let analyst = who(Role::ProvinceAnalyst, Some("14"), None);
+        let national = who(Role::NationalAnalyst, None, None);
+        assert_eq!(national.province_filter(None), Ok(None));
+        assert_eq!(national.province_filter(Some("01")), Ok(Some("01".into())));
+        assert_eq!(analyst.province_filter(None), Ok(Some("14".into())));
+        assert_eq!(analyst.province_filter(Some("14")), Ok(Some("14".into())));
+        assert!(analyst.province_filter(Some("01")).is_err());
+        assert_eq!(officer.province_filter(None), Ok(Some("14".into())));
+        assert!(officer.province_filter(Some("01")).is_err());
+        assert_eq!(officer.own_commune(), Some("03808"));
+        assert_eq!(analyst.own_commune(), None);
+        assert_eq!(
+            officer.scope(),
+            Scope::Commune {
+                commune: "03808".into(),
+                province: "14".into()
+            }
+        );
     }
 }

@@ -12,7 +12,7 @@ pub mod period;
 pub mod report;
 pub mod validation;
 
-pub use access::{Action, Principal, Role, Target, allows, may_ever};
+pub use access::{Action, Denied, Principal, Role, Scope, Target, allows, may_ever};
 pub use catalog::{
     Catalog, CatalogError, Direction, Formula, Indicator, Pillar, PillarIndicator, SpatialRule,
     SubIndex, TemporalRule, ValueType,
@@ -20,4 +20,6 @@ pub use catalog::{
 pub use codes::{CodeError, CommuneCode, DatasetCode, IndicatorCode, ProvinceCode};
 pub use dataset::{Dataset, DeadlineRule, LockRule, RuleError};
 pub use period::{Period, PeriodError, PeriodType};
-pub use report::{ReportStatus, ReviewAction, Timeliness, review_transition};
+pub use report::{
+    LockReason, ReportStatus, ReviewAction, Timeliness, lock_reason, review_transition,
+};

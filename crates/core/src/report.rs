@@ -69,6 +69,33 @@ words!(ReportStatus { Submitted => "submitted", Returned => "returned", Approved
 words!(ReviewAction { Approve => "approve", Return => "return", Unapprove => "unapprove", Reopen => "reopen" });
 words!(Timeliness { OnTime => "on_time", Late => "late" });
 
+/// Why a commune cannot change a report now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockReason {
+    /// Approved by the province: locked until unapproved.
+    Approved,
+    /// Past the data set's lock instant, and not reopened by the province.
+    PastLock,
+}
+
+/// Whether a report is locked at `now`, and why: the one rule behind both the refusal of a
+/// write (423) and the `locked` a reader is shown. `status` is `None` for a report never filed;
+/// `reopened` is set when the province reopened it (or, never filed, opened it) after its lock.
+pub fn lock_reason(
+    status: Option<ReportStatus>,
+    reopened: bool,
+    lock: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<LockReason> {
+    if status == Some(ReportStatus::Approved) {
+        return Some(LockReason::Approved);
+    }
+    match lock {
+        Some(lock) if now > lock && !reopened => Some(LockReason::PastLock),
+        _ => None,
+    }
+}
+
 /// The state of a report after a review action, or why the action does not apply.
 pub fn review_transition(
     status: ReportStatus,
@@ -109,6 +136,35 @@ mod tests {
         assert!(review_transition(Returned, Unapprove).is_err());
         assert_eq!(review_transition(Approved, Reopen), Ok((Submitted, true)));
         assert_eq!(review_transition(Returned, Reopen), Ok((Returned, true)));
+    }
+
+    #[test]
+    fn approval_locks_and_time_locks_unless_reopened() {
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        let lock = Some(t("2026-04-04T23:59:59+07:00"));
+        let before = t("2026-04-01T00:00:00Z");
+        let after = t("2026-04-05T00:00:00+07:00");
+        assert_eq!(lock_reason(Some(Submitted), false, lock, before), None);
+        assert_eq!(
+            lock_reason(Some(Submitted), false, lock, after),
+            Some(LockReason::PastLock)
+        );
+        assert_eq!(lock_reason(Some(Returned), true, lock, after), None);
+        assert_eq!(
+            lock_reason(Some(Approved), true, lock, before),
+            Some(LockReason::Approved)
+        );
+        assert_eq!(
+            lock_reason(None, false, lock, after),
+            Some(LockReason::PastLock),
+            "a report never filed is locked after the lock date too"
+        );
+        assert_eq!(lock_reason(None, true, lock, after), None, "unless opened");
+        assert_eq!(lock_reason(Some(Submitted), false, None, after), None);
     }
 
     #[test]

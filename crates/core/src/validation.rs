@@ -17,16 +17,23 @@ use crate::period::Period;
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Issue {
+    /// Where the problem is, e.g. `values.staff_trained` or `period`.
     pub field: String,
-    pub code: &'static str,
+    /// A stable machine-readable code, e.g. `unknown_indicator`.
+    pub code: String,
+    /// A human-readable explanation.
     pub message: String,
 }
 
 impl Issue {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Issue {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Issue {
         Issue {
             field: field.into(),
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }
@@ -343,7 +350,10 @@ formula = { kind = "ratio", numerator = ["dossiers_online_full"], denominator = 
                 "online_dossier_rate": 50,
             })),
         );
-        let codes: Vec<(&str, &str)> = issues.iter().map(|i| (i.field.as_str(), i.code)).collect();
+        let codes: Vec<(&str, &str)> = issues
+            .iter()
+            .map(|i| (i.field.as_str(), i.code.as_str()))
+            .collect();
         assert_eq!(
             codes,
             vec![

@@ -236,6 +236,16 @@ pub struct Config {
     #[arg(long, env = "INNOREPORT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// Work units (Monte Carlo draws; a what-if run costs 100 more) a login may spend on
+    /// uncached index computations a minute; beyond it 429. 0 turns the budget off.
+    #[arg(
+        long,
+        env = "INNOREPORT_COMPUTE_BUDGET",
+        default_value_t = innoreport_service::DEFAULT_COMPUTE_BUDGET,
+        global = true
+    )]
+    pub compute_budget: u64,
+
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(
         long,
@@ -248,16 +258,30 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, as a fresh `innoreport` with no flags and no environment would use them.
+    /// The defaults, as a fresh `innoreport` with no flags and no environment would use them
+    /// (the environment of this process is not read).
     pub fn defaults() -> Config {
-        Cli::parse_from(["innoreport"]).config
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command().mut_args(|a| a.env(None::<&str>));
+        let matches = command.get_matches_from(["innoreport"]);
+        Cli::from_arg_matches(&matches)
+            .expect("the defaults parse")
+            .config
+    }
+
+    /// The settings of the application layer.
+    pub fn options(&self) -> innoreport_service::Options {
+        innoreport_service::Options {
+            compute_budget: self.compute_budget,
+            ..innoreport_service::Options::default()
+        }
     }
 
     /// The admission limits of the HTTP service.
-    pub fn limits(&self) -> innoreport_api::guard::Limits {
-        innoreport_api::guard::Limits {
+    pub fn limits(&self) -> innoreport_api::http::guard::Limits {
+        innoreport_api::http::guard::Limits {
             max_in_flight: self.max_in_flight as usize,
-            max_large_uploads: innoreport_api::guard::Limits::default().max_large_uploads,
+            max_large_uploads: innoreport_api::http::guard::Limits::default().max_large_uploads,
             rate_per_second: self.rate_limit,
             burst: self.rate_burst,
             trust_forwarded_for: self.trust_forwarded_for,
@@ -284,6 +308,14 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.config.bind, "127.0.0.1:9000");
         assert!(!cli.config.load_reference_data);
+    }
+
+    #[test]
+    fn the_defaults_ignore_the_environment() {
+        // SAFETY: tests of this crate do not read this variable concurrently.
+        unsafe { std::env::set_var("INNOREPORT_BIND", "0.0.0.0:1") };
+        assert_eq!(Config::defaults().bind, "127.0.0.1:8080");
+        unsafe { std::env::remove_var("INNOREPORT_BIND") };
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! the end-to-end tests (which start the real application on a random port).
 
 pub mod config;
-pub mod demo;
 pub mod startup;
 
 pub use config::{Cli, Command, Config, DemoArgs, LogFormat, TokenArgs, UserCommand};

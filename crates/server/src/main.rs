@@ -87,7 +87,7 @@ fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failur
         return Err(format!("there is no province {p:?}").into());
     }
     let started = std::time::Instant::now();
-    let done = innoreport_server::demo::generate(
+    let done = innoreport_service::demo::generate(
         &store,
         &catalog,
         province,
@@ -124,7 +124,7 @@ fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {
         .transpose()?;
     if let Some(c) = &commune {
         let mut conn = store.conn()?;
-        let of_commune = innoreport_store::reports::commune_province(&mut conn, c.as_str())?
+        let of_commune = innoreport_store::reference::commune_province(&mut conn, c.as_str())?
             .ok_or_else(|| format!("there is no commune {c}"))?;
         match &province {
             Some(p) if p.as_str() != of_commune => {
@@ -162,21 +162,22 @@ fn create_user(
     } else {
         None
     };
-    let account = innoreport_api::accounts::NewAccount {
+    let account = innoreport_service::accounts::NewAccount {
         username,
-        role: role.parse()?,
+        role: Some(role.parse()?),
         province,
         commune,
         password,
         display_name: String::new(),
     };
     let mut conn = store.conn()?;
-    match innoreport_api::accounts::create_account(
+    match innoreport_service::accounts::create_account(
         &mut conn,
         account,
         "innoreport user create (command line)",
+        chrono::Utc::now(),
     ) {
-        Ok((created, _)) => {
+        Ok(created) => {
             println!(
                 "created {} ({}{}{})",
                 created.username,
@@ -197,12 +198,12 @@ fn create_user(
             }
             Ok(())
         }
-        Err(innoreport_api::accounts::AccountError::Invalid(errors)) => Err(errors
+        Err(innoreport_service::ServiceError::Invalid { issues, .. }) => Err(issues
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ")
             .into()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e.chain().into()),
     }
 }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::dev::Service;
 use actix_web::{HttpMessage, HttpServer};
-use innoreport_api::auth::{MIN_SECRET_BYTES, TokenKeys, random_token};
+use innoreport_api::http::auth::{MIN_SECRET_BYTES, TokenKeys};
 use innoreport_api::{AppState, Clock};
+use innoreport_service::accounts::random_token;
 use innoreport_store::{Store, StoreError};
 use tracing_actix_web::TracingLogger;
 
@@ -73,7 +74,7 @@ pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
     let password = random_token(15);
     let user = innoreport_store::users::NewUser::new(
         "admin",
-        innoreport_api::auth::hash_password(&password),
+        innoreport_service::accounts::hash_password(&password),
         "admin",
         None,
         None,
@@ -146,9 +147,14 @@ impl Application {
             .map_err(|e| StartupError::Bind(config.bind.clone(), e))?
             .port();
         let keys = token_keys(config, &store)?;
-        let state = AppState::new(store, keys)
-            .with_clock(clock)
-            .with_limits(config.limits());
+        let metrics = std::sync::Arc::new(innoreport_api::metrics::Metrics::default());
+        let service = innoreport_service::Service::with_observer(
+            store,
+            clock,
+            config.options(),
+            metrics.clone(),
+        );
+        let state = AppState::new(service, keys, metrics).with_limits(config.limits());
         // Per-route request counts and latencies, with the application's own metrics, at /metrics.
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")
             .registry(state.metrics.registry.clone())

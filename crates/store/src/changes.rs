@@ -42,9 +42,13 @@ pub struct ChangeRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
-    /// A province's changes and the national ones.
-    Province(String),
-    /// A commune's changes and the national ones.
+    /// A province's changes, and with `national` the national ones (the framework, national
+    /// logins) too.
+    Province {
+        code: String,
+        national: bool,
+    },
+    /// A commune's changes only.
     Commune(String),
 }
 
@@ -98,20 +102,21 @@ pub fn list_changes(
         .into_boxed();
     match scope {
         Scope::All => {}
-        Scope::Province(p) => {
+        Scope::Province {
+            code,
+            national: true,
+        } => {
             q = q.filter(
                 change_log::province_code
-                    .eq(p.clone())
+                    .eq(code.clone())
                     .or(change_log::province_code.is_null()),
             )
         }
-        Scope::Commune(c) => {
-            q = q.filter(
-                change_log::commune_code
-                    .eq(c.clone())
-                    .or(change_log::province_code.is_null()),
-            )
-        }
+        Scope::Province {
+            code,
+            national: false,
+        } => q = q.filter(change_log::province_code.eq(code.clone())),
+        Scope::Commune(c) => q = q.filter(change_log::commune_code.eq(c.clone())),
     }
     if let Some(a) = action {
         q = q.filter(change_log::action.eq(a.to_owned()));

@@ -75,12 +75,26 @@ fn connection_lost(message: &str) -> bool {
 }
 
 /// Runs `f` in one transaction (a savepoint when one is already open): all of it or nothing.
-pub fn transaction<T>(
+/// `f` may fail with any error that a store error converts into; it is returned as it was.
+pub fn transaction<T, E: From<StoreError>>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     use diesel::Connection;
-    conn.transaction(f)
+    enum Failed<E> {
+        Database(diesel::result::Error),
+        Caller(E),
+    }
+    impl<E> From<diesel::result::Error> for Failed<E> {
+        fn from(e: diesel::result::Error) -> Self {
+            Failed::Database(e)
+        }
+    }
+    conn.transaction::<T, Failed<E>, _>(|c| f(c).map_err(Failed::Caller))
+        .map_err(|e| match e {
+            Failed::Database(e) => E::from(StoreError::from(e)),
+            Failed::Caller(e) => e,
+        })
 }
 
 /// Refreshes the planner's statistics (after a bulk load: with stale statistics PostgreSQL may

@@ -136,6 +136,18 @@ pub fn commune_provinces(
     Ok(q.load::<(String, String)>(conn)?.into_iter().collect())
 }
 
+/// The province of a commune (None when the commune does not exist).
+pub fn commune_province(
+    conn: &mut DbConnection,
+    commune: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(communes::table
+        .find(commune)
+        .select(communes::province_code)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn count_communes(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(communes::table.count().get_result(conn)?)
 }

@@ -98,6 +98,8 @@ diesel::table! {
         first_received_at -> Timestamp,
         updated_at -> Timestamp,
         reopened -> Bool,
+        current_values -> Text,
+        tx -> Nullable<BigInt>,
     }
 }
 
@@ -177,6 +179,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_openings (dataset_code, period, commune_code) {
+        dataset_code -> Text,
+        period -> Text,
+        commune_code -> Text,
+        actor -> Text,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -194,4 +207,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_reviews,
     server_settings,
     change_log,
+    report_openings,
 );

@@ -1,10 +1,12 @@
 //! What in-memory views of current values read to stay up to date.
 //!
-//! A view keeps a cursor and asks for the reports whose current revision changed since it.
-//! On SQLite (one writer at a time) revision ids commit in order, so the cursor is the highest
-//! id seen. On PostgreSQL ids can commit out of order, so the cursor is the oldest transaction
-//! still running at the previous read (`pg_snapshot_xmin`): everything at or above it is read
-//! again, which is idempotent, and nothing that commits late is skipped.
+//! A view keeps a cursor and asks for the reports whose current values changed since it: each
+//! report row carries its current values and `tx`, the change that last wrote them. On SQLite
+//! (one writer at a time) `tx` is a sequence that follows commit order, so the cursor is the
+//! highest seen. On PostgreSQL `tx` is the writing transaction's id, and ids can commit out of
+//! order, so the cursor is the oldest transaction still running at the previous read
+//! (`pg_snapshot_xmin`): everything at or above it is read again, which is idempotent, and
+//! nothing that commits late is skipped.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -13,7 +15,7 @@ use innoreport_core::validation::Values;
 
 use crate::StoreError;
 use crate::db::DbConnection;
-use crate::schema::{reports, revisions};
+use crate::schema::reports;
 
 /// A report's current state, as a view needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,12 +34,20 @@ struct Xmin {
     xmin: i64,
 }
 
-/// The reports whose current revision changed since `cursor` (0: all), and the next cursor.
+/// The reports whose current values changed since `cursor` (0: all), and the next cursor.
 pub fn changes_since(
     conn: &mut DbConnection,
     cursor: i64,
 ) -> Result<(Vec<ReportState>, i64), StoreError> {
-    type Row = (i64, String, String, String, NaiveDateTime, i64);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        String,
+        Option<i64>,
+    );
     // PostgreSQL: read the horizon first; whatever is still running now has a transaction id
     // at or above it and is read next time.
     let horizon = match conn {
@@ -51,40 +61,33 @@ pub fn changes_since(
         DbConnection::Sqlite(_) => None,
     };
     let mut query = reports::table
-        .inner_join(
-            revisions::table.on(revisions::report_id
-                .eq(reports::id)
-                .and(revisions::number.eq(reports::current_revision))),
-        )
         .select((
             reports::id,
             reports::dataset_code,
             reports::period,
             reports::commune_code,
             reports::first_received_at,
-            revisions::id,
+            reports::current_values,
+            reports::tx,
         ))
         .into_boxed();
     query = match horizon {
-        Some(_) => query.filter(revisions::tx.ge(cursor)),
-        None => query.filter(revisions::id.gt(cursor)),
+        Some(_) => query.filter(reports::tx.ge(cursor)),
+        None => query.filter(reports::tx.gt(cursor)),
     };
     let rows: Vec<Row> = query.load(conn)?;
-    let next = horizon.unwrap_or_else(|| rows.iter().map(|r| r.5).max().unwrap_or(cursor));
-    let ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
-    let mut values = crate::reports::values_of_revisions(conn, &ids)?;
-    let states = rows
-        .into_iter()
-        .map(
-            |(report_id, dataset, period, commune, first, rid)| ReportState {
+    let next = horizon.unwrap_or_else(|| rows.iter().filter_map(|r| r.6).max().unwrap_or(cursor));
+    rows.into_iter()
+        .map(|(report_id, dataset, period, commune, first, current, _)| {
+            Ok(ReportState {
+                values: crate::reports::decode_values(report_id, &current)?,
                 report_id,
                 dataset,
                 period,
                 commune,
                 first_received_at: first.and_utc(),
-                values: values.remove(&rid).unwrap_or_default(),
-            },
-        )
-        .collect();
-    Ok((states, next))
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()
+        .map(|states| (states, next))
 }

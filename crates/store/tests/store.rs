@@ -66,24 +66,52 @@ fn an_unmigrated_database_is_not_ready() {
     assert!(!store.ready().unwrap());
 }
 
-fn submission<'a>(
-    dataset: &'a innoreport_core::Dataset,
-    commune: &str,
-    value: f64,
-) -> innoreport_store::reports::Submission<'a> {
-    innoreport_store::reports::Submission {
-        dataset,
-        period: innoreport_core::Period::parse("2026Q1").unwrap(),
-        commune: commune.into(),
-        changes: [("dossiers_total".to_owned(), Some(value))].into(),
-        field_issues: Vec::new(),
-        comment: None,
-        base_revision: None,
-        author: "test".into(),
-        now: chrono::DateTime::parse_from_rfc3339("2026-02-10T03:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc),
-    }
+/// Writes a revision of commune's 2026Q1 quarterly report (no rules: the store only stores).
+fn write(conn: &mut innoreport_store::DbConnection, commune: &str, value: f64) {
+    use innoreport_store::reports::{NewRevision, find, lock, write_revision};
+    let values: innoreport_core::validation::Values = [("dossiers_total".to_owned(), value)].into();
+    lock(conn, "dmst-quarterly", "2026Q1", commune).unwrap();
+    let existing = find(conn, "dmst-quarterly", "2026Q1", commune).unwrap();
+    write_revision(
+        conn,
+        &NewRevision {
+            report: existing.as_ref(),
+            dataset: "dmst-quarterly",
+            period: "2026Q1",
+            commune,
+            reopened: false,
+            author: "test",
+            comment: None,
+            at: chrono::DateTime::parse_from_rfc3339("2026-02-10T03:00:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            values: &values,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_report_carries_its_current_values_and_every_revision_is_kept() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let mut conn = store.conn().unwrap();
+    write(&mut conn, "03808", 5.0);
+    write(&mut conn, "03808", 7.0);
+    let report = innoreport_store::reports::find(&mut conn, "dmst-quarterly", "2026Q1", "03808")
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.revision, 2);
+    assert_eq!(report.values.get("dossiers_total"), Some(&7.0));
+    let revisions = innoreport_store::reports::list_revisions(&mut conn, report.id).unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(
+        revisions[1].changes.get("dossiers_total"),
+        Some(&(Some(5.0), Some(7.0)))
+    );
+    let (states, _) = innoreport_store::views::changes_since(&mut conn, 0).unwrap();
+    assert_eq!(states.len(), 1, "one report, its current values");
+    assert_eq!(states[0].values.get("dossiers_total"), Some(&7.0));
 }
 
 /// A revision whose transaction commits after a later one must still reach the views.
@@ -93,26 +121,17 @@ fn views_never_skip_a_revision_that_commits_late() {
     use innoreport_store::views::changes_since;
     let db = TestDatabase::new();
     let store = db.store();
-    let catalog = std::sync::Arc::new(innoreport_store::seed::default_catalog().unwrap());
     let mut reader = store.conn().unwrap();
     let (_, cursor0) = changes_since(&mut reader, 0).unwrap();
 
     let (inserted_tx, inserted_rx) = std::sync::mpsc::channel();
     let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
     let slow_store = store.clone();
-    let slow_catalog = catalog.clone();
     let backend = db.backend();
     let slow = std::thread::spawn(move || {
         let mut conn = slow_store.conn().unwrap();
         conn.transaction::<_, diesel::result::Error, _>(|c| {
-            let dataset = slow_catalog.dataset("dmst-quarterly").unwrap();
-            innoreport_store::reports::submit(
-                c,
-                &slow_catalog,
-                &submission(dataset, "03808", 1.0),
-                false,
-            )
-            .unwrap();
+            write(c, "03808", 1.0);
             inserted_tx.send(()).unwrap();
             if backend == innoreport_store::Backend::Postgres {
                 commit_rx.recv().unwrap();
@@ -127,15 +146,8 @@ fn views_never_skip_a_revision_that_commits_late() {
         // One writer at a time: let the slow transaction commit first.
         slow.take().unwrap().join().unwrap();
     }
-    let dataset = catalog.dataset("dmst-quarterly").unwrap();
     let mut fast = store.conn().unwrap();
-    innoreport_store::reports::submit(
-        &mut fast,
-        &catalog,
-        &submission(dataset, "03646", 2.0),
-        false,
-    )
-    .unwrap();
+    write(&mut fast, "03646", 2.0);
     let (seen, cursor1) = changes_since(&mut reader, cursor0).unwrap();
     assert!(seen.iter().any(|s| s.commune == "03646"));
     if db.backend() == innoreport_store::Backend::Postgres {

@@ -1,23 +1,22 @@
-//! Authentication: argon2 password logins, HS256 JWTs with pinned algorithm and verified
-//! exp/nbf/iss/aud, and the [`Auth`] extractor that turns a bearer token into a
-//! [`Principal`]. Authorization itself is `innoreport_core::access::allows`.
+//! Authentication: HS256 JWTs with pinned algorithm and verified exp/nbf/iss/aud, and the
+//! [`Auth`] extractor that turns a bearer token into a [`Principal`]. Passwords are checked by
+//! the application (`innoreport_service::accounts`); authorization itself is
+//! `innoreport_core::access`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, post, web};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use innoreport_core::{Action, CommuneCode, Principal, ProvinceCode, Role, Target, allows};
+use innoreport_core::{CommuneCode, Principal, ProvinceCode};
+use innoreport_service::accounts::random_token;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::problem::{ApiError, Problem};
+use crate::http::problem::ApiError;
 use crate::state::AppState;
 
 /// Tokens longer than this are refused before any parsing.
@@ -167,75 +166,10 @@ fn strict_header(token: &str) -> Result<(), String> {
     }
 }
 
-/// `n` random bytes, base64url.
-pub fn random_token(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).expect("the operating system provides randomness");
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system provides randomness");
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing succeeds")
-        .to_string()
-}
-
-/// Checks a password against a stored PHC hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// A hash to verify against when the user does not exist, so that timing does not tell
-/// which usernames exist.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
-}
-
-/// Login attempts per username: a burst of 10, then one every 6 seconds (10 a minute), so a
-/// password cannot be guessed by brute force. Keyed by username rather than address, because
-/// behind a proxy every client shares one address.
-pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
-
-pub fn login_limiter() -> LoginLimiter {
-    governor::RateLimiter::keyed(governor::Quota::per_minute(
-        std::num::NonZeroU32::new(10).expect("non-zero"),
-    ))
-}
-
-/// The authenticated caller of a request (401 when the token is missing or bad).
+/// The authenticated caller of a request (401 when the token is missing or bad). What the
+/// caller may do is asked of `core::access` by the application, never decided here.
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
-
-impl Auth {
-    /// 403 unless the policy allows `action` on `target`.
-    pub fn require(&self, action: Action, target: Target<'_>) -> Result<(), ApiError> {
-        if allows(&self.0, action, target) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "role {} may not {} here",
-                self.0.role,
-                match action {
-                    Action::Read => "read",
-                    Action::Submit => "submit reports",
-                    Action::Review => "review reports",
-                    Action::ManageTargets => "set targets",
-                    Action::ManageUsers => "manage users",
-                }
-            )))
-        }
-    }
-}
 
 impl FromRequest for Auth {
     type Error = ApiError;
@@ -281,95 +215,10 @@ pub fn principal_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Principal, Ap
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    #[schema(example = "xa-muong-la")]
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Seconds until the token expires.
-    pub expires_in: u64,
-}
-
-/// Exchanges a username and password for a short-lived bearer token.
-#[utoipa::path(
-    tag = "auth",
-    request_body = TokenRequest,
-    responses(
-        (status = 200, description = "A bearer token", body = TokenResponse),
-        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "More than 10 attempts a minute for this username", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/auth/token")]
-pub async fn issue_token(
-    state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let TokenRequest { username, password } = body.into_inner();
-    if username.len() > 200 || password.len() > 1024 {
-        return Err(ApiError::Unauthorized("wrong username or password".into()));
-    }
-    let limiter = &state.login_limiter;
-    if limiter.len() > 100_000 {
-        limiter.retain_recent();
-    }
-    if limiter.check_key(&username.to_lowercase()).is_err() {
-        return Err(ApiError::TooManyRequests(
-            "too many login attempts for this username; wait a minute".into(),
-        ));
-    }
-    let user = state
-        .db(move |conn| innoreport_store::users::find_user(conn, &username))
-        .await?;
-    let verified = web::block(move || {
-        let ok = match &user {
-            Some(u) => verify_password(&password, &u.password_hash),
-            None => {
-                verify_password(&password, dummy_hash());
-                false
-            }
-        };
-        user.filter(|u| ok && !u.disabled)
-    })
-    .await?;
-    let user =
-        verified.ok_or_else(|| ApiError::Unauthorized("wrong username or password".into()))?;
-    let principal = Principal {
-        subject: user.username.clone(),
-        role: user.role.parse::<Role>().map_err(ApiError::Internal)?,
-        province: user
-            .province_code
-            .as_deref()
-            .map(ProvinceCode::parse)
-            .transpose()
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        commune: user
-            .commune_code
-            .as_deref()
-            .map(CommuneCode::parse)
-            .transpose()
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-    };
-    let ttl = state.keys.ttl;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: state.keys.mint(&principal, ttl),
-        token_type: "Bearer".into(),
-        expires_in: ttl.as_secs(),
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use innoreport_core::Role;
 
     fn keys() -> TokenKeys {
         TokenKeys::new(
@@ -429,14 +278,5 @@ mod tests {
     #[test]
     fn short_secrets_are_refused() {
         assert!(TokenKeys::new(b"short", "i", "a", Duration::from_secs(1)).is_err());
-    }
-
-    #[test]
-    fn passwords_hash_with_argon2_and_verify() {
-        let h = hash_password("correct horse");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
     }
 }

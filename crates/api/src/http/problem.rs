@@ -7,9 +7,27 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use innoreport_store::StoreError;
+use innoreport_service::ServiceError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// The most field errors one problem lists (the total is always given); a huge bad input gets a
+/// small answer.
+pub const MAX_PROBLEM_ERRORS: usize = 100;
+
+/// The longest text a problem repeats back (a detail or a message); longer texts are cut.
+pub const MAX_PROBLEM_TEXT: usize = 500;
+
+fn bounded(text: &str) -> String {
+    if text.len() <= MAX_PROBLEM_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_PROBLEM_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
 
 /// One problem with one field of the input.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -45,9 +63,43 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// Every problem with the input, listed at once (validation errors).
+    /// Every problem with the input, listed at once (validation errors), up to 100.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many problems there are in all, when more than `errors` lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub errors_total: Option<usize>,
+}
+
+impl Problem {
+    /// A problem document whose texts and error list are bounded, whatever the input.
+    pub fn new(
+        status: StatusCode,
+        kind: &str,
+        title: &str,
+        detail: &str,
+        errors: Vec<FieldError>,
+    ) -> Problem {
+        let total = errors.len();
+        let errors: Vec<FieldError> = errors
+            .into_iter()
+            .take(MAX_PROBLEM_ERRORS)
+            .map(|e| FieldError {
+                field: bounded(&e.field),
+                code: bounded(&e.code),
+                message: bounded(&e.message),
+            })
+            .collect();
+        Problem {
+            kind: format!("urn:innoreport:problem:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: bounded(detail),
+            errors_total: (total > errors.len()).then_some(total),
+            errors,
+        }
+    }
 }
 
 /// Everything a handler can answer instead of success.
@@ -70,11 +122,45 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(String, u64),
     #[error("the service is temporarily unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal error")]
+    Unavailable(String, u64),
+    /// A defect; the cause chain is logged, never shown.
+    #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let fields = |issues: Vec<innoreport_core::validation::Issue>| {
+            issues
+                .into_iter()
+                .map(|i| FieldError::new(i.field, i.code, i.message))
+                .collect()
+        };
+        match e {
+            ServiceError::BadInput { message, issues } => {
+                ApiError::BadRequest(message, fields(issues))
+            }
+            ServiceError::Invalid { message, issues } => {
+                ApiError::Unprocessable(message, fields(issues))
+            }
+            ServiceError::Forbidden(d) => ApiError::Forbidden(d.0),
+            ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::Conflict { message, issues } => {
+                ApiError::Conflict(message, fields(issues))
+            }
+            ServiceError::Locked { message, issues } => ApiError::Locked(message, fields(issues)),
+            ServiceError::TooManyRequests {
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests(message, retry_after),
+            e @ ServiceError::Unavailable { retry_after, .. } => {
+                ApiError::Unavailable(e.chain(), retry_after)
+            }
+            e @ ServiceError::Internal { .. } => ApiError::Internal(e.chain()),
+        }
+    }
 }
 
 impl ApiError {
@@ -95,8 +181,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
             }
-            ApiError::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
-            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::TooManyRequests(..) => ("too-many-requests", "Too many requests"),
+            ApiError::Unavailable(..) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -112,8 +198,8 @@ impl ApiError {
             | ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::UnsupportedMediaType(d)
-            | ApiError::TooManyRequests(d) => (d.clone(), Vec::new()),
-            ApiError::Unavailable(_) => (
+            | ApiError::TooManyRequests(d, _) => (d.clone(), Vec::new()),
+            ApiError::Unavailable(..) => (
                 "The database is unreachable; retry after a few seconds.".to_owned(),
                 Vec::new(),
             ),
@@ -123,13 +209,7 @@ impl ApiError {
                 Vec::new(),
             ),
         };
-        Problem {
-            kind: format!("urn:innoreport:problem:{kind}"),
-            title: title.to_owned(),
-            status: self.status_code().as_u16(),
-            detail,
-            errors,
-        }
+        Problem::new(self.status_code(), kind, title, &detail, errors)
     }
 }
 
@@ -144,8 +224,8 @@ impl ResponseError for ApiError {
             ApiError::Locked(..) => StatusCode::LOCKED,
             ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,7 +233,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
-            ApiError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            ApiError::Unavailable(e, _) => tracing::warn!(error = %e, "database unavailable"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -167,29 +247,16 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static("Bearer realm=\"innoreport\""),
             ));
         }
-        if matches!(self, ApiError::TooManyRequests(_)) {
-            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
-        }
-        if matches!(self, ApiError::Unavailable(_)) {
-            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        if let ApiError::TooManyRequests(_, wait) | ApiError::Unavailable(_, wait) = self {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from(*wait)));
         }
         res.body(serde_json::to_string(&self.problem()).expect("problems serialise"))
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        if e.is_unavailable() {
-            ApiError::Unavailable(e.to_string())
-        } else {
-            ApiError::Internal(e.to_string())
-        }
-    }
-}
-
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(format!("blocking task: {e}"))
     }
 }
 
@@ -245,13 +312,7 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
 
 /// A problem response for statuses outside [`ApiError`] (404 for unknown routes, 413).
 pub fn problem_response(status: StatusCode, kind: &str, title: &str, detail: &str) -> HttpResponse {
-    let problem = Problem {
-        kind: format!("urn:innoreport:problem:{kind}"),
-        title: title.to_owned(),
-        status: status.as_u16(),
-        detail: detail.to_owned(),
-        errors: Vec::new(),
-    };
+    let problem = Problem::new(status, kind, title, detail, Vec::new());
     HttpResponse::build(status)
         .insert_header((
             header::CONTENT_TYPE,
@@ -311,4 +372,22 @@ pub fn ensure_problem<B: actix_web::body::MessageBody + 'static>(
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, new).map_into_right_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_stays_small_whatever_the_input() {
+        let many: Vec<FieldError> = (0..10_000)
+            .map(|i| FieldError::new(format!("values.x{i}"), "bad", "y".repeat(10_000)))
+            .collect();
+        let e = ApiError::Unprocessable("z".repeat(1_000_000), many);
+        let p = e.problem();
+        assert_eq!(p.errors.len(), MAX_PROBLEM_ERRORS);
+        assert_eq!(p.errors_total, Some(10_000));
+        let body = serde_json::to_string(&p).unwrap();
+        assert!(body.len() < 100_000, "{} bytes", body.len());
+    }
 }

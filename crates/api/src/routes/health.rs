@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::problem::{ApiError, Problem};
+use crate::http::problem::{ApiError, Problem};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,18 +42,12 @@ pub async fn health() -> HttpResponse {
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let migrated = state
-        .db(innoreport_store::db::migrations_applied)
-        .await
-        .map_err(|e| match e {
-            ApiError::Internal(m) => ApiError::Unavailable(m),
-            other => other,
-        })?;
-    if !migrated {
-        return Err(ApiError::Unavailable("migrations are not applied".into()));
-    }
+    let database = state.call(|s| s.ready()).await.map_err(|e| match e {
+        ApiError::Internal(m) => ApiError::Unavailable(m, 5),
+        other => other,
+    })?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready".into(),
-        database: state.store.backend().name().into(),
+        database: database.into(),
     }))
 }

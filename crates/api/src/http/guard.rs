@@ -21,7 +21,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use governor::clock::{Clock as _, DefaultClock};
 
-use crate::problem::problem_response;
+use crate::http::problem::problem_response;
 use crate::state::AppState;
 
 /// A request body above this size (or of unknown size) counts as a large upload.
@@ -160,7 +160,7 @@ fn is_large(req: &ServiceRequest) -> bool {
 
 /// The client a request is counted against.
 fn client_of(req: &ServiceRequest, state: &AppState) -> String {
-    if let Ok(principal) = crate::auth::principal_of(req.request(), &state.keys) {
+    if let Ok(principal) = crate::http::auth::principal_of(req.request(), &state.keys) {
         let key = format!("sub:{}", principal.subject);
         req.extensions_mut().insert(principal);
         return key;

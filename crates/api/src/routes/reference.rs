@@ -1,23 +1,23 @@
 //! Reference data: provinces, communes, indicators and data sets.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use innoreport_core::{
-    Catalog, Dataset, DeadlineRule, Formula, Indicator, LockRule, Period, PeriodType, SpatialRule,
-    TemporalRule, ValueType,
+    Catalog, Dataset, DatasetCode, DeadlineRule, Formula, Indicator, LockRule, Period, PeriodType,
+    SpatialRule, TemporalRule, ValueType,
 };
-use innoreport_store::reference::{self, CommuneRow, ProvinceSummary};
+use innoreport_service::reference::{CommuneRow, ProvinceSummary};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::export::{ExportParams, Table};
-use crate::problem::{ApiError, Problem};
+use crate::http::export::{Cell, Export, ExportParams, ExportRow, Format, Lang, columns, respond};
+use crate::http::pagination::{PageParams, page_of};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::query::Query;
 use crate::state::AppState;
 
 /// A province (tỉnh / thành phố).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Province {
     /// GSO 2-digit code.
     #[schema(example = "14")]
@@ -47,7 +47,7 @@ impl From<ProvinceSummary> for Province {
 }
 
 /// A commune (xã / phường / đặc khu).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Commune {
     /// GSO 5-digit code.
     #[schema(example = "03808")]
@@ -90,85 +90,70 @@ pub struct CommuneList {
     pub next_cursor: Option<String>,
 }
 
-/// Paging of a list: `limit` (1 to 1000, default 100) and the opaque `cursor` of the
-/// previous page.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Items per page, 1 to 1000 (default 100).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
-
-impl PageParams {
-    /// The limit, checked.
-    pub fn limit(&self) -> Result<u32, ApiError> {
-        match self.limit {
-            None => Ok(DEFAULT_LIMIT),
-            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(n) => Err(ApiError::bad_field(
-                "limit",
-                "out_of_range",
-                format!("limit {n} is outside 1 to {MAX_LIMIT}"),
-            )),
-        }
-    }
-
-    /// The row id the cursor points after (lists paged by id).
-    pub fn after_id(&self, kind: &str) -> Result<Option<i64>, ApiError> {
-        self.after(kind)?
-            .map(|a| a.parse::<i64>())
-            .transpose()
-            .map_err(|_| {
-                ApiError::bad_field(
-                    "cursor",
-                    "invalid_cursor",
-                    "cursor is not one this list issued",
-                )
-            })
-    }
-
-    /// The key the cursor points after, decoded.
-    pub fn after(&self, kind: &str) -> Result<Option<String>, ApiError> {
-        let Some(cursor) = &self.cursor else {
-            return Ok(None);
-        };
-        decode_cursor(kind, cursor).map(Some).ok_or_else(|| {
-            ApiError::bad_field(
-                "cursor",
-                "invalid_cursor",
-                "cursor is not one this list issued",
-            )
-        })
-    }
-}
-
-/// Cursors are opaque to clients: `kind:key`, base64url-encoded.
-pub fn encode_cursor(kind: &str, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
-}
-
-fn decode_cursor(kind: &str, cursor: &str) -> Option<String> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.strip_prefix(kind)?
-        .strip_prefix(':')
-        .map(str::to_owned)
-}
-
 fn province_code(code: &str) -> Result<(), ApiError> {
     innoreport_core::ProvinceCode::parse(code)
         .map(|_| ())
         .map_err(|_| ApiError::NotFound(format!("There is no province with code {code:?}.")))
 }
 
+impl ExportRow for Province {
+    fn columns() -> Vec<(String, String)> {
+        columns(&[
+            ("code", "Mã tỉnh"),
+            ("name", "Tên tỉnh"),
+            ("name_en", "Tên tiếng Anh"),
+            ("division_type", "Loại"),
+            ("communes", "Số xã"),
+        ])
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            self.code.as_str().into(),
+            self.name.as_str().into(),
+            self.name_en.as_str().into(),
+            self.division_type.as_str().into(),
+            self.communes.into(),
+        ]
+    }
+}
+
+impl ExportRow for Commune {
+    fn columns() -> Vec<(String, String)> {
+        columns(&[
+            ("code", "Mã xã"),
+            ("name", "Tên xã"),
+            ("name_en", "Tên tiếng Anh"),
+            ("province", "Mã tỉnh"),
+            ("division_type", "Loại"),
+        ])
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            self.code.as_str().into(),
+            self.name.as_str().into(),
+            self.name_en.as_str().into(),
+            self.province.as_str().into(),
+            self.division_type.as_str().into(),
+        ]
+    }
+}
+
+async fn provinces(state: &AppState) -> Result<Vec<Province>, ApiError> {
+    let reference = state.call(|s| s.reference_data()).await?;
+    Ok(reference
+        .provinces
+        .iter()
+        .cloned()
+        .map(Province::from)
+        .collect())
+}
+
 /// The 34 provinces.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     params(ExportParams),
     responses((status = 200, description = "The 34 provinces in code order (JSON, CSV or xlsx)", body = ProvinceList)),
 )]
@@ -176,35 +161,40 @@ fn province_code(code: &str) -> Result<(), ApiError> {
 pub async fn list_provinces(
     req: HttpRequest,
     state: web::Data<AppState>,
-    export: web::Query<ExportParams>,
+    export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = state.db(reference::list_provinces).await?;
-    let doc = ProvinceList {
-        items: rows.into_iter().map(Province::from).collect(),
-        next_cursor: None,
-    };
-    let mut table = Table::new(
-        "provinces",
-        &[
-            ("code", "Mã tỉnh"),
-            ("name", "Tên tỉnh"),
-            ("name_en", "Tên tiếng Anh"),
-            ("division_type", "Loại"),
-            ("communes", "Số xã"),
-        ],
-    );
-    for p in &doc.items {
-        table.push(vec![
-            p.code.as_str().into(),
-            p.name.as_str().into(),
-            p.name_en.as_str().into(),
-            p.division_type.as_str().into(),
-            (p.communes as f64).into(),
-        ]);
-    }
-    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
-        HttpResponse::Ok().json(&doc)
-    })
+    export_provinces(state, export.format(&req), export.lang()).await
+}
+
+async fn export_provinces(
+    state: web::Data<AppState>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
+    let items = provinces(&state).await?;
+    respond(
+        format,
+        lang,
+        || Export::of("provinces", &items),
+        || {
+            HttpResponse::Ok().json(ProvinceList {
+                items: items.to_vec(),
+                next_cursor: None,
+            })
+        },
+    )
+    .await
+}
+
+crate::export_routes! {
+    module: list_provinces_exports,
+    tag: "reference",
+    security: (()),
+    csv: list_provinces_csv = "/provinces.csv",
+    xlsx: list_provinces_xlsx = "/provinces.xlsx",
+    params: (),
+    args: (),
+    export: export_provinces,
 }
 
 /// One province.
@@ -224,19 +214,22 @@ pub async fn get_province(
     let code = code.into_inner();
     province_code(&code)?;
     let c = code.clone();
-    state
-        .db(move |conn| reference::get_province(conn, &c))
-        .await?
-        .map(|p| web::Json(p.into()))
+    let reference = state
+        .call(move |s| s.reference_knowing(Some(&c), None))
+        .await?;
+    reference
+        .province(&code)
+        .map(|p| web::Json(p.clone().into()))
         .ok_or_else(|| ApiError::NotFound(format!("There is no province with code {code:?}.")))
 }
 
 /// The communes of a province, in code order, paged.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     params(("code" = String, Path, description = "GSO 2-digit province code", example = "14"), PageParams, ExportParams),
     responses(
-        (status = 200, description = "One page of communes", body = CommuneList),
+        (status = 200, description = "One page of communes (as CSV or xlsx: every commune)", body = CommuneList),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
     ),
@@ -246,75 +239,69 @@ pub async fn list_communes(
     req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    page: web::Query<PageParams>,
-    export: web::Query<ExportParams>,
+    page: Query<PageParams>,
+    export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = code.into_inner();
-    province_code(&code)?;
+    let format = export.format(&req);
+    if format != Format::Json {
+        return export_communes(state, code, format, export.lang()).await;
+    }
     let limit = page.limit()?;
     let after = page.after("commune")?;
-    let c = code.clone();
-    let (exists, rows) = state
-        .db(move |conn| {
-            let exists = reference::get_province(conn, &c)?.is_some();
-            let rows = reference::list_communes(conn, &c, after.as_deref(), limit as i64 + 1)?;
-            Ok((exists, rows))
-        })
+    let communes = communes_of(&state, &code).await?;
+    let rows: Vec<Commune> = communes
+        .into_iter()
+        .filter(|c| after.as_deref().is_none_or(|a| c.code.as_str() > a))
+        .take(limit as usize + 1)
+        .collect();
+    let (items, next_cursor) = page_of(rows, limit, "commune", |c| c.code.clone());
+    Ok(HttpResponse::Ok().json(CommuneList { items, next_cursor }))
+}
+
+async fn communes_of(state: &AppState, code: &str) -> Result<Vec<Commune>, ApiError> {
+    province_code(code)?;
+    let c = code.to_owned();
+    let reference = state
+        .call(move |s| s.reference_knowing(Some(&c), None))
         .await?;
-    if !exists {
+    if reference.province(code).is_none() {
         return Err(ApiError::NotFound(format!(
             "There is no province with code {code:?}."
         )));
     }
-    let doc = page_of(
-        rows,
-        limit,
-        "commune",
-        |c| &c.code,
-        Commune::from,
-        |items, next_cursor| CommuneList { items, next_cursor },
-    );
-    let mut table = Table::new(
-        &format!("communes_{code}"),
-        &[
-            ("code", "Mã xã"),
-            ("name", "Tên xã"),
-            ("name_en", "Tên tiếng Anh"),
-            ("province", "Mã tỉnh"),
-            ("division_type", "Loại"),
-        ],
-    );
-    for c in &doc.items {
-        table.push(vec![
-            c.code.as_str().into(),
-            c.name.as_str().into(),
-            c.name_en.as_str().into(),
-            c.province.as_str().into(),
-            c.division_type.as_str().into(),
-        ]);
-    }
-    table.respond(export.format(&req), export.lang.unwrap_or_default(), || {
-        HttpResponse::Ok().json(&doc)
-    })
+    Ok(reference
+        .communes_of(code)
+        .cloned()
+        .map(Commune::from)
+        .collect())
 }
 
-/// Builds a page from `limit + 1` rows: the extra row only says that there is more.
-pub fn page_of<R, T, L>(
-    mut rows: Vec<R>,
-    limit: u32,
-    kind: &str,
-    key: impl Fn(&R) -> &str,
-    map: impl Fn(R) -> T,
-    list: impl FnOnce(Vec<T>, Option<String>) -> L,
-) -> L {
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = if more {
-        rows.last().map(|r| encode_cursor(kind, key(r)))
-    } else {
-        None
-    };
-    list(rows.into_iter().map(map).collect(), next)
+async fn export_communes(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let items = communes_of(&state, &code).await?;
+    respond(
+        format,
+        lang,
+        || Export::of(format!("communes_{code}"), &items),
+        || HttpResponse::Ok().finish(),
+    )
+    .await
+}
+
+crate::export_routes! {
+    module: list_communes_exports,
+    tag: "reference",
+    security: (()),
+    csv: list_communes_csv = "/provinces/{code}/communes.csv",
+    xlsx: list_communes_xlsx = "/provinces/{code}/communes.xlsx",
+    params: (("code" = String, Path, description = "GSO 2-digit province code", example = "14"),),
+    args: (code: web::Path<String>),
+    export: export_communes,
 }
 
 /// One commune.
@@ -337,10 +324,12 @@ pub async fn get_commune(
         return Err(not_found());
     }
     let c = code.clone();
-    state
-        .db(move |conn| reference::get_commune(conn, &c))
-        .await?
-        .map(|c| web::Json(c.into()))
+    let reference = state
+        .call(move |s| s.reference_knowing(None, Some(&c)))
+        .await?;
+    reference
+        .commune(&code)
+        .map(|c| web::Json(c.clone().into()))
         .ok_or_else(not_found)
 }
 
@@ -413,26 +402,28 @@ pub struct IndicatorList {
 #[into_params(parameter_in = Query)]
 pub struct IndicatorFilter {
     /// Only the indicators of this data set.
-    pub dataset: Option<String>,
+    #[param(value_type = Option<String>, example = "dmst-quarterly")]
+    pub dataset: Option<DatasetCode>,
 }
 
 /// The catalog's indicators, reported and derived, in catalog order.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     params(IndicatorFilter),
     responses((status = 200, description = "The indicators", body = IndicatorList)),
 )]
 #[get("/indicators")]
 pub async fn list_indicators(
     state: web::Data<AppState>,
-    filter: web::Query<IndicatorFilter>,
+    filter: Query<IndicatorFilter>,
 ) -> Result<web::Json<IndicatorList>, ApiError> {
-    let catalog = state.catalog().await?;
+    let catalog = state.call(|s| s.current_catalog()).await?;
     let items = catalog
         .indicators
         .iter()
         .filter(|i| match &filter.dataset {
-            Some(d) => i.dataset.as_ref().is_some_and(|x| x.as_str() == d),
+            Some(d) => i.dataset.as_ref() == Some(d),
             None => true,
         })
         .map(IndicatorOut::from)
@@ -446,6 +437,7 @@ pub async fn list_indicators(
 /// One indicator.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     params(("code" = String, Path, description = "Indicator code", example = "online_dossier_rate")),
     responses(
         (status = 200, description = "The indicator", body = IndicatorOut),
@@ -457,14 +449,14 @@ pub async fn get_indicator(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<web::Json<IndicatorOut>, ApiError> {
-    let catalog = state.catalog().await?;
+    let catalog = state.call(|s| s.current_catalog()).await?;
     catalog
         .indicator(&code)
         .map(|i| web::Json(i.into()))
         .ok_or_else(|| {
             ApiError::NotFound(format!(
                 "There is no indicator with code {:?}.",
-                code.as_str()
+                innoreport_service::reports::clip(code.as_str())
             ))
         })
 }
@@ -542,11 +534,12 @@ pub struct DatasetList {
 /// The data sets with their deadline and lock rules.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     responses((status = 200, description = "The data sets", body = DatasetList)),
 )]
 #[get("/datasets")]
 pub async fn list_datasets(state: web::Data<AppState>) -> Result<web::Json<DatasetList>, ApiError> {
-    let catalog = state.catalog().await?;
+    let catalog = state.call(|s| s.current_catalog()).await?;
     let items = catalog
         .datasets
         .iter()
@@ -562,13 +555,14 @@ pub async fn list_datasets(state: web::Data<AppState>) -> Result<web::Json<Datas
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     /// A period of the data set's type: the answer then carries its deadline and lock instants.
-    #[param(example = "2026Q1")]
-    pub period: Option<String>,
+    #[param(value_type = Option<String>, example = "2026Q1")]
+    pub period: Option<Period>,
 }
 
 /// One data set; with `period`, the deadline and lock instants of that period.
 #[utoipa::path(
     tag = "reference",
+    security(()),
     params(("code" = String, Path, description = "Data set code", example = "dmst-quarterly"), ScheduleQuery),
     responses(
         (status = 200, description = "The data set", body = DatasetOut),
@@ -580,26 +574,24 @@ pub struct ScheduleQuery {
 pub async fn get_dataset(
     state: web::Data<AppState>,
     code: web::Path<String>,
-    query: web::Query<ScheduleQuery>,
+    query: Query<ScheduleQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let catalog = state.catalog().await?;
+    let catalog = state.call(|s| s.current_catalog()).await?;
     let dataset = catalog.dataset(&code).ok_or_else(|| {
         ApiError::NotFound(format!(
             "There is no data set with code {:?}.",
             code.as_str()
         ))
     })?;
-    let period = match &query.period {
+    let period = match query.period {
         None => None,
-        Some(p) => {
-            let period = Period::parse(p)
-                .map_err(|e| ApiError::bad_field("period", "invalid_period", e.to_string()))?;
+        Some(period) => {
             if period.kind() != dataset.period_type {
                 return Err(ApiError::bad_field(
                     "period",
                     "wrong_period_type",
                     format!(
-                        "data set {} collects {} periods (e.g. {}), not {p}",
+                        "data set {} collects {} periods (e.g. {}), not {period}",
                         dataset.code,
                         dataset.period_type,
                         dataset.period_type.example()
@@ -610,29 +602,4 @@ pub async fn get_dataset(
         }
     };
     Ok(HttpResponse::Ok().json(dataset_out(&catalog, dataset, period)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_foreign_ones() {
-        let c = encode_cursor("commune", "03808");
-        assert_eq!(decode_cursor("commune", &c).as_deref(), Some("03808"));
-        assert_eq!(decode_cursor("report", &c), None);
-        assert_eq!(decode_cursor("commune", "not base64!"), None);
-    }
-
-    #[test]
-    fn limits_default_to_100_and_stay_within_1_to_1000() {
-        let p = |limit| PageParams {
-            limit,
-            cursor: None,
-        };
-        assert_eq!(p(None).limit().unwrap(), 100);
-        assert_eq!(p(Some(1000)).limit().unwrap(), 1000);
-        assert!(p(Some(0)).limit().is_err());
-        assert!(p(Some(1001)).limit().is_err());
-    }
 }

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use innoreport_aggregate::index::SplitMix64;
 use innoreport_core::{Catalog, Period, PeriodType};
-use innoreport_store::reports::{Outcome, Submission, SubmitError, submit};
-use innoreport_store::{Store, StoreError};
+use innoreport_store::Store;
+
+use crate::ServiceError;
+use crate::reports::{Outcome, Submission, store_submission};
 
 /// What a demo run added.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -65,18 +67,19 @@ pub fn generate(
     seed: u64,
     now: DateTime<Utc>,
     jobs: usize,
-) -> Result<DemoReport, StoreError> {
-    let communes: Vec<String> = innoreport_store::reference::all_communes(&mut *store.conn()?)?
-        .into_iter()
-        .filter(|c| province.is_none_or(|p| c.province_code == p))
-        .map(|c| c.code)
-        .collect();
+) -> Result<DemoReport, ServiceError> {
+    let communes: Vec<(String, String)> =
+        innoreport_store::reference::all_communes(&mut *store.conn()?)?
+            .into_iter()
+            .filter(|c| province.is_none_or(|p| c.province_code == p))
+            .map(|c| (c.code, c.province_code))
+            .collect();
     let jobs = match store.backend() {
         innoreport_store::Backend::Sqlite => 1,
         _ => jobs.clamp(1, 16),
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<DemoReport, StoreError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<DemoReport, ServiceError>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
                 scope.spawn(|| {
@@ -84,11 +87,11 @@ pub fn generate(
                     let mut done = DemoReport::default();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(commune) = communes.get(i) else {
+                        let Some((commune, province)) = communes.get(i) else {
                             return Ok(done);
                         };
                         let one = innoreport_store::transaction(&mut conn, |conn| {
-                            fill_commune(conn, catalog, commune, years, seed, now)
+                            fill_commune(conn, catalog, commune, province, years, seed, now)
                         })?;
                         done.add(&one);
                     }
@@ -113,10 +116,11 @@ fn fill_commune(
     conn: &mut innoreport_store::DbConnection,
     catalog: &Catalog,
     commune: &str,
+    province: &str,
     years: i32,
     seed: u64,
     now: DateTime<Utc>,
-) -> Result<DemoReport, StoreError> {
+) -> Result<DemoReport, ServiceError> {
     let mut rng = commune_rng(seed, commune);
     let mut report = DemoReport {
         communes: 1,
@@ -181,9 +185,10 @@ fn fill_commune(
                 (code, int(value * (0.9 + rng.next_f64() * 0.2)), at)
             });
             let mut sub = Submission {
-                dataset,
+                dataset: dataset.clone(),
                 period,
                 commune: commune.to_owned(),
+                province: province.to_owned(),
                 changes: values
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), Some(v)))
@@ -192,12 +197,13 @@ fn fill_commune(
                 comment: Some("Dữ liệu minh họa (demo)".into()),
                 base_revision: None,
                 author: "demo".into(),
-                now: received,
             };
-            match submit(conn, catalog, &sub, false) {
+            match store_submission(conn, catalog, &sub, received, false) {
                 Ok(done) if done.outcome == Outcome::Unchanged => report.unchanged += 1,
                 Ok(_) => report.reports += 1,
-                Err(SubmitError::Store(e)) => return Err(e),
+                Err(e @ (ServiceError::Unavailable { .. } | ServiceError::Internal { .. })) => {
+                    return Err(e);
+                }
                 Err(_) => {
                     report.skipped += 1;
                     continue;
@@ -206,11 +212,12 @@ fn fill_commune(
             if let Some((code, value, at)) = correction.filter(|c| c.2 <= now) {
                 sub.changes = BTreeMap::from([(code.to_owned(), Some(value))]);
                 sub.comment = Some("Điều chỉnh số liệu (demo correction)".into());
-                sub.now = at;
-                match submit(conn, catalog, &sub, false) {
+                match store_submission(conn, catalog, &sub, at, false) {
                     Ok(done) if done.outcome == Outcome::Unchanged => {}
                     Ok(_) => report.corrections += 1,
-                    Err(SubmitError::Store(e)) => return Err(e),
+                    Err(e @ (ServiceError::Unavailable { .. } | ServiceError::Internal { .. })) => {
+                        return Err(e);
+                    }
                     // Past the lock, or the change breaks a part ≤ whole rule: not corrected.
                     Err(_) => {}
                 }

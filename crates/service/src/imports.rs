@@ -1,41 +1,28 @@
-//! Bulk import of reports from CSV (`commune,dataset,period,indicator,value`) or a JSON array
-//! of report submissions.
+//! Bulk import of reports from CSV (`commune,dataset,period,indicator,value[,comment]`) or a
+//! JSON array of report submissions.
 //!
 //! Rows are grouped into reports (commune × data set × period); each report is checked and
 //! applied exactly as a single submission would be, in its own transaction, so one bad report
 //! never blocks the others and no report is ever half-written. A dry run does everything,
 //! then rolls each report back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
 use innoreport_core::validation::Issue;
-use innoreport_store::reports::{self as store_reports, Outcome, SubmitError};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use innoreport_core::{Action, Principal, may_ever};
 
-use crate::auth::Auth;
-use crate::problem::{ApiError, FieldError, Problem};
-use crate::reports::{
-    Checked, OwnedSubmission, ReportSubmission, check_submission, commune_provinces, submit_error,
-};
-use crate::state::AppState;
+use crate::reports::{Checked, Draft, Outcome, check, store_submission};
+use crate::{Service, ServiceError};
 
 /// The most reports one import may carry.
 pub const MAX_IMPORT_REPORTS: usize = 20_000;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// Check everything and report what would happen, storing nothing.
-    #[serde(default)]
-    pub dry_run: bool,
-}
+/// The most conflicts an import answer lists (the total is always given).
+pub const MAX_LISTED_CONFLICTS: usize = 1000;
 
 /// One problem of one row (CSV: the line number, header = 1; JSON: the position in the array,
 /// from 1).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportConflict {
     pub row: usize,
     pub field: String,
@@ -43,7 +30,7 @@ pub struct ImportConflict {
     pub message: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportSummary {
     pub dry_run: bool,
     /// Reports found in the upload (rows grouped by commune × data set × period).
@@ -53,12 +40,22 @@ pub struct ImportSummary {
     pub unchanged: usize,
     /// Reports not applied (each has at least one conflict).
     pub rejected: usize,
+    /// The first [`MAX_LISTED_CONFLICTS`] conflicts, by row.
     pub conflicts: Vec<ImportConflict>,
+    /// Every conflict found.
+    pub conflicts_total: usize,
+}
+
+/// The format of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadFormat {
+    Csv,
+    Json,
 }
 
 /// One report of the upload, with the row of each of its parts.
 struct Group {
-    body: ReportSubmission,
+    draft: Draft,
     first_row: usize,
     rows: BTreeMap<String, usize>,
 }
@@ -72,7 +69,7 @@ impl Group {
             .unwrap_or(self.first_row)
     }
 
-    fn conflicts(&self, issues: impl IntoIterator<Item = FieldError>) -> Vec<ImportConflict> {
+    fn conflicts(&self, issues: impl IntoIterator<Item = Issue>) -> Vec<ImportConflict> {
         issues
             .into_iter()
             .map(|e| ImportConflict {
@@ -85,31 +82,30 @@ impl Group {
     }
 }
 
-fn header_problem(message: String) -> ApiError {
-    ApiError::Unprocessable(
-        message.clone(),
-        vec![FieldError::new("body", "invalid_upload", message)],
-    )
+fn upload_problem(message: String) -> ServiceError {
+    ServiceError::Invalid {
+        issues: vec![Issue::new("body", "invalid_upload", message.clone())],
+        message,
+    }
 }
 
-/// Reads an upload as `POST /imports` does, before anything is validated or stored: the
-/// reports found (with the indicators each names) and the rows refused while reading.
-/// Public for the property tests and fuzzing of the parsers.
+/// Reads an upload before anything is validated or stored: the reports found (with the
+/// indicators each names) and the rows refused while reading. Public for the property tests
+/// and fuzzing of the parsers.
 pub fn parse_upload(
-    csv: bool,
+    format: UploadFormat,
     bytes: &[u8],
-) -> Result<(Vec<ReportSubmission>, Vec<ImportConflict>), ApiError> {
-    let (groups, conflicts) = if csv {
-        parse_csv(bytes)?
-    } else {
-        parse_json(bytes)?
+) -> Result<(Vec<Draft>, Vec<ImportConflict>), ServiceError> {
+    let (groups, conflicts) = match format {
+        UploadFormat::Csv => parse_csv(bytes)?,
+        UploadFormat::Json => parse_json(bytes)?,
     };
-    Ok((groups.into_iter().map(|g| g.body).collect(), conflicts))
+    Ok((groups.into_iter().map(|g| g.draft).collect(), conflicts))
 }
 
-fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError> {
+fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ServiceError> {
     let text =
-        std::str::from_utf8(bytes).map_err(|_| header_problem("the CSV must be UTF-8".into()))?;
+        std::str::from_utf8(bytes).map_err(|_| upload_problem("the CSV must be UTF-8".into()))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -117,7 +113,7 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| header_problem(format!("unreadable CSV header: {e}")))?
+        .map_err(|e| upload_problem(format!("unreadable CSV header: {e}")))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(c_commune), Some(c_dataset), Some(c_period), Some(c_indicator), Some(c_value)) = (
@@ -127,7 +123,7 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError
         col("indicator"),
         col("value"),
     ) else {
-        return Err(header_problem(
+        return Err(upload_problem(
             "the CSV header must name the columns commune, dataset, period, indicator, value"
                 .into(),
         ));
@@ -165,13 +161,11 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError
         };
         let g = *index.entry(key.clone()).or_insert_with(|| {
             groups.push(Group {
-                body: ReportSubmission {
+                draft: Draft {
                     commune: Some(key.0.clone()).filter(|c| !c.is_empty()),
                     dataset: key.1.clone(),
                     period: key.2.clone(),
-                    values: BTreeMap::new(),
-                    comment: None,
-                    base_revision: None,
+                    ..Draft::default()
                 },
                 first_row: row,
                 rows: BTreeMap::new(),
@@ -180,7 +174,7 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError
         });
         let group = &mut groups[g];
         if let Some(c) = comment_col.map(get).filter(|c| !c.is_empty()) {
-            group.body.comment = Some(c);
+            group.draft.comment = Some(c);
         }
         if indicator.is_empty() {
             conflicts.push(ImportConflict {
@@ -196,28 +190,31 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError
                 row,
                 field: format!("values.{indicator}"),
                 code: "duplicate".into(),
-                message: format!("{indicator} is already given for this report on row {first}"),
+                message: format!(
+                    "{} is already given for this report on row {first}",
+                    crate::reports::clip(&indicator)
+                ),
             });
             continue;
         }
         group.rows.insert(indicator.clone(), row);
-        group.body.values.insert(indicator, value);
+        group.draft.values.insert(indicator, value);
     }
     Ok((groups, conflicts))
 }
 
-fn parse_json(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiError> {
+fn parse_json(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ServiceError> {
     let items: Vec<serde_json::Value> = serde_json::from_slice(bytes)
-        .map_err(|e| header_problem(format!("the body must be a JSON array of reports: {e}")))?;
+        .map_err(|e| upload_problem(format!("the body must be a JSON array of reports: {e}")))?;
     let mut groups = Vec::new();
     let mut conflicts = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let row = i + 1;
-        match serde_json::from_value::<ReportSubmission>(item) {
-            Ok(body) => {
-                let rows = body.values.keys().map(|k| (k.clone(), row)).collect();
+        match serde_json::from_value::<StrictDraft>(item) {
+            Ok(StrictDraft(draft)) => {
+                let rows = draft.values.keys().map(|k| (k.clone(), row)).collect();
                 groups.push(Group {
-                    body,
+                    draft,
                     first_row: row,
                     rows,
                 });
@@ -233,145 +230,135 @@ fn parse_json(bytes: &[u8]) -> Result<(Vec<Group>, Vec<ImportConflict>), ApiErro
     Ok((groups, conflicts))
 }
 
-/// Imports many reports at once from CSV or JSON; `dry_run=true` stores nothing.
-#[utoipa::path(
-    tag = "reports",
-    security(("bearer" = [])),
-    params(ImportQuery),
-    request_body(
-        description = "CSV (text/csv) with the columns commune,dataset,period,indicator,value (and optionally comment), or a JSON array of report submissions (application/json).",
-        content(
-            (String = "text/csv", example = "commune,dataset,period,indicator,value\n03808,dmst-quarterly,2026Q1,dossiers_total,120\n"),
-            (Vec<ReportSubmission> = "application/json"),
-        ),
-    ),
-    responses(
-        (status = 200, description = "What was (or, in a dry run, would be) applied, and every conflict", body = ImportSummary),
-        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither CSV nor JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unreadable upload (encoding, header, not an array)", body = Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/imports")]
-pub async fn import_reports(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    auth: Auth,
-    query: web::Query<ImportQuery>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    if !innoreport_core::may_ever(auth.0.role, innoreport_core::Action::Submit) {
-        return Err(ApiError::Forbidden(format!(
-            "role {} may not submit reports",
-            auth.0.role
-        )));
-    }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let (groups, mut conflicts) = match content_type.as_str() {
-        "text/csv" | "application/csv" => parse_csv(&body)?,
-        "application/json" => parse_json(&body)?,
-        other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "send text/csv or application/json, not {:?}",
-                if other.is_empty() { "nothing" } else { other }
-            )));
-        }
-    };
-    if groups.len() > MAX_IMPORT_REPORTS {
-        return Err(header_problem(format!(
-            "at most {MAX_IMPORT_REPORTS} reports per import"
-        )));
-    }
-    let dry_run = query.dry_run;
-    let now = state.now();
-    let catalog = state.catalog().await?;
-    let provinces = commune_provinces(&state, None).await?;
+/// A JSON report of an import: the fields of a submission and nothing else.
+struct StrictDraft(Draft);
 
-    let mut summary = ImportSummary {
-        dry_run,
-        reports: groups.len(),
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        conflicts: Vec::new(),
-    };
-    // Rows already refused while parsing reject their report too.
-    let bad_rows: std::collections::BTreeSet<usize> = conflicts.iter().map(|c| c.row).collect();
-    let mut ready = Vec::new();
-    for group in groups {
-        if group
-            .rows
-            .values()
-            .chain([&group.first_row])
-            .any(|r| bad_rows.contains(r))
-        {
-            summary.rejected += 1;
-            continue;
+impl<'de> serde::Deserialize<'de> for StrictDraft {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            commune: Option<String>,
+            dataset: String,
+            period: String,
+            values: BTreeMap<String, serde_json::Value>,
+            comment: Option<String>,
+            base_revision: Option<i32>,
         }
-        match check_submission(&auth, &catalog, &provinces, &group.body, now) {
-            Ok(Checked::Ready(s)) => ready.push((group, OwnedSubmission::from(s))),
-            Ok(Checked::Invalid(issues)) => {
-                summary.rejected += 1;
-                conflicts.extend(group.conflicts(issues.into_iter().map(issue_field)));
-            }
-            Err(ApiError::Forbidden(message)) => {
-                summary.rejected += 1;
-                conflicts.push(ImportConflict {
-                    row: group.first_row,
-                    field: "commune".into(),
-                    code: "forbidden".into(),
-                    message,
-                });
-            }
-            Err(other) => return Err(other),
-        }
+        let f = Fields::deserialize(d)?;
+        Ok(StrictDraft(Draft {
+            commune: f.commune,
+            dataset: f.dataset,
+            period: f.period,
+            values: f.values,
+            comment: f.comment,
+            base_revision: f.base_revision,
+        }))
     }
-    let cat = catalog.clone();
-    let results = state
-        .db(move |conn| {
-            let mut out = Vec::with_capacity(ready.len());
-            for (group, submission) in ready {
-                let result = store_reports::submit(conn, &cat, &submission.borrow(&cat), dry_run);
-                if let Err(SubmitError::Store(e)) = result {
-                    return Err(e);
-                }
-                out.push((group, result));
-            }
-            Ok(out)
-        })
-        .await?;
-    for (group, result) in results {
-        match result {
-            Ok(done) => match done.outcome {
-                Outcome::Created => summary.created += 1,
-                Outcome::Updated => summary.updated += 1,
-                Outcome::Unchanged => summary.unchanged += 1,
-            },
-            Err(e) => {
-                summary.rejected += 1;
-                let problem = submit_error(e).problem();
-                conflicts.extend(group.conflicts(problem.errors));
-            }
-        }
-    }
-    conflicts.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
-    summary.conflicts = conflicts;
-    Ok(HttpResponse::Ok().json(summary))
 }
 
-fn issue_field(i: Issue) -> FieldError {
-    FieldError::new(i.field, i.code, i.message)
+impl Service {
+    /// Imports an upload as `who`; with `dry_run` nothing is stored.
+    pub fn import(
+        &self,
+        who: &Principal,
+        format: UploadFormat,
+        bytes: &[u8],
+        dry_run: bool,
+    ) -> Result<ImportSummary, ServiceError> {
+        if !may_ever(who.role, Action::Submit) {
+            return Err(ServiceError::forbidden(format!(
+                "role {} may not submit reports",
+                who.role
+            )));
+        }
+        let (groups, mut conflicts) = match format {
+            UploadFormat::Csv => parse_csv(bytes)?,
+            UploadFormat::Json => parse_json(bytes)?,
+        };
+        if groups.len() > MAX_IMPORT_REPORTS {
+            return Err(upload_problem(format!(
+                "at most {MAX_IMPORT_REPORTS} reports per import"
+            )));
+        }
+        let now = self.now();
+        let mut conn = self.conn()?;
+        let catalog = self.catalog(&mut conn)?;
+        let reference = self.reference(&mut conn, |r| {
+            groups.iter().all(|g| {
+                g.draft
+                    .commune
+                    .as_deref()
+                    .is_none_or(|c| r.commune(c).is_some())
+            })
+        })?;
+        let mut summary = ImportSummary {
+            dry_run,
+            reports: groups.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            conflicts: Vec::new(),
+            conflicts_total: 0,
+        };
+        // Rows already refused while parsing reject their report too.
+        let bad_rows: BTreeSet<usize> = conflicts.iter().map(|c| c.row).collect();
+        for group in groups {
+            if group
+                .rows
+                .values()
+                .chain([&group.first_row])
+                .any(|r| bad_rows.contains(r))
+            {
+                summary.rejected += 1;
+                continue;
+            }
+            let checked = match check(who, &catalog, &reference, &group.draft, now) {
+                Ok(c) => c,
+                Err(ServiceError::Forbidden(denied)) => {
+                    summary.rejected += 1;
+                    conflicts.push(ImportConflict {
+                        row: group.first_row,
+                        field: "commune".into(),
+                        code: "forbidden".into(),
+                        message: denied.0,
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let sub = match checked {
+                Checked::Ready(sub) => sub,
+                Checked::Invalid(issues) => {
+                    summary.rejected += 1;
+                    conflicts.extend(group.conflicts(issues));
+                    continue;
+                }
+            };
+            match store_submission(&mut conn, &catalog, &sub, now, dry_run) {
+                Ok(done) => match done.outcome {
+                    Outcome::Created => summary.created += 1,
+                    Outcome::Updated => summary.updated += 1,
+                    Outcome::Unchanged => summary.unchanged += 1,
+                },
+                Err(
+                    ServiceError::Invalid { issues, .. }
+                    | ServiceError::Locked { issues, .. }
+                    | ServiceError::Conflict { issues, .. },
+                ) => {
+                    summary.rejected += 1;
+                    conflicts.extend(group.conflicts(issues));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        conflicts.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
+        summary.conflicts_total = conflicts.len();
+        conflicts.truncate(MAX_LISTED_CONFLICTS);
+        summary.conflicts = conflicts;
+        Ok(summary)
+    }
 }
 
 #[cfg(test)]
@@ -396,8 +383,8 @@ mod properties {
     proptest! {
         #[test]
         fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let _ = parse_upload(true, &bytes);
-            let _ = parse_upload(false, &bytes);
+            let _ = parse_upload(UploadFormat::Csv, &bytes);
+            let _ = parse_upload(UploadFormat::Json, &bytes);
         }
 
         #[test]
@@ -415,7 +402,7 @@ mod properties {
             let mut bytes = if bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
             bytes.extend(writer.into_inner().unwrap());
             let required = ["commune", "dataset", "period", "indicator", "value"];
-            match parse_upload(true, &bytes) {
+            match parse_upload(UploadFormat::Csv, &bytes) {
                 Ok((reports, conflicts)) => {
                     prop_assert!(required.iter().all(|c| header.contains(c)));
                     let named: usize = reports.iter().map(|r| r.values.len()).sum();
@@ -444,7 +431,7 @@ mod properties {
             ], 0..30),
         ) {
             let bytes = serde_json::to_vec(&items).unwrap();
-            let (reports, conflicts) = parse_upload(false, &bytes).unwrap();
+            let (reports, conflicts) = parse_upload(UploadFormat::Json, &bytes).unwrap();
             prop_assert_eq!(reports.len() + conflicts.len(), items.len());
         }
     }

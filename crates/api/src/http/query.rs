@@ -1,0 +1,98 @@
+//! Query parameters parsed strictly: a malformed value, an unknown enum value, a repeated
+//! parameter or a missing required one is a 400 problem naming the parameter — never a lenient
+//! empty answer. Parameters are typed (periods, codes, enums, instants), so each is checked once,
+//! here.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::http::problem::{ApiError, FieldError};
+
+/// `web::Query`, strictly.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let message = e.inner().to_string();
+        let path = e.path().to_string();
+        let named = |prefix: &str| {
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned)
+        };
+        let (field, code) = if let Some(f) = named("missing field `") {
+            (f, "required")
+        } else if let Some(f) = named("duplicate field `") {
+            (f, "repeated")
+        } else if path.is_empty() || path == "." {
+            ("query".to_owned(), "invalid_query")
+        } else {
+            (path, "invalid_parameter")
+        };
+        let detail = format!("query parameter {field}: {message}");
+        ApiError::BadRequest(detail.clone(), vec![FieldError::new(field, code, detail)])
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse(req.query_string()).map(Query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use innoreport_core::Period;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Q {
+        period: Period,
+        limit: Option<u32>,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    fn field(q: &str) -> String {
+        match parse::<Q>(q).unwrap_err() {
+            ApiError::BadRequest(_, errors) => errors[0].field.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        assert!(parse::<Q>("period=2026Q3&limit=5").is_ok());
+        assert_eq!(field("period=garbage"), "period");
+        assert_eq!(field("period=2026q3"), "period");
+        assert_eq!(field("limit=5"), "period");
+        assert_eq!(field("period=2026Q3&limit=-1"), "limit");
+        assert_eq!(field("period=2026Q3&as_of=yesterday"), "as_of");
+        assert_eq!(field("period=2026Q3&period=2026Q4"), "period");
+        assert!(
+            parse::<Q>("period=2026Q3&unknown=1").is_ok(),
+            "unknown parameters are ignored"
+        );
+    }
+}

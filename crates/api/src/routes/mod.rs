@@ -1,0 +1,14 @@
+//! What clients see: the DTOs and handlers of the v1 API, one module per resource. Handlers
+//! parse, call one use case of `innoreport_service` and shape the answer; they decide nothing.
+
+pub mod accounts;
+pub mod analysis;
+pub mod auth;
+pub mod changes;
+pub mod dashboard;
+pub mod health;
+pub mod imports;
+pub mod index;
+pub mod reference;
+pub mod reports;
+pub mod words;

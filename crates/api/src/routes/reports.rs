@@ -1,0 +1,718 @@
+//! Report submission, reading, revisions and review: the HTTP face of
+//! `innoreport_service::reports` and `::review`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use innoreport_core::{Catalog, Period, ReportStatus, ReviewAction, Timeliness};
+use innoreport_service::reports::{Draft, Warning, facts_of};
+use innoreport_service::review::{
+    ReportQuery as ServiceReportQuery, ReportView, Reviewed, RevisionView,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::auth::Auth;
+use crate::http::conditional::tagged_json;
+use crate::http::export::{
+    BATCH_ROWS, Cell, Export, ExportParams, ExportRow, Format, Lang, Pages, columns, respond,
+};
+use crate::http::pagination::{PageParams, page_of};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::query::Query;
+use crate::routes::words;
+use crate::state::AppState;
+
+/// A commune's report for one data set and period. `values` names the indicators reported:
+/// indicators not named keep their current value, `null` clears one.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSubmission {
+    /// The commune (5-digit code); may be omitted by a commune officer (their own commune).
+    #[schema(example = "03808")]
+    pub commune: Option<String>,
+    #[schema(example = "dmst-quarterly")]
+    pub dataset: String,
+    #[schema(example = "2026Q1")]
+    pub period: String,
+    /// Indicator code → number, or null to clear the indicator. The codes are the data set's
+    /// reported indicators (`GET /api/v1/datasets` lists them): for `dmst-quarterly` ocop_3star,
+    /// ocop_4star, ocop_5star, initiatives_proposed, initiatives_recognized, staff_total,
+    /// staff_trained, dossiers_total, dossiers_online_full, st_models, outreach_sessions,
+    /// digital_teams, digital_team_members, businesses_total, businesses_innovating; for
+    /// `dmst-annual` population, budget_total, budget_st, st_results_applied, st_enterprises,
+    /// startup_projects.
+    #[schema(value_type = BTreeMap<String, Option<f64>>, example = json!({"dossiers_total": 120, "dossiers_online_full": 96}))]
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// Why this change was made.
+    pub comment: Option<String>,
+    /// The revision the client last saw; a newer current revision answers 409 (0: expect no report yet).
+    pub base_revision: Option<i32>,
+}
+
+impl From<ReportSubmission> for Draft {
+    fn from(s: ReportSubmission) -> Draft {
+        Draft {
+            commune: s.commune,
+            dataset: s.dataset,
+            period: s.period,
+            values: s.values,
+            comment: s.comment,
+            base_revision: s.base_revision,
+        }
+    }
+}
+
+/// A value accepted but far from the commune's own history (modified z-score above 3.5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValueWarning {
+    pub indicator: String,
+    /// `far_from_history` (with a score), or `differs_from_constant_history` when every earlier
+    /// value was the same (no spread, so no score).
+    pub code: String,
+    pub value: f64,
+    /// The modified z-score against the commune's earlier periods (absent without spread).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub score: Option<f64>,
+    /// The median of the earlier values compared with.
+    pub median: f64,
+    /// How many earlier values it was compared with.
+    pub history: u32,
+    pub message: String,
+}
+
+/// A report as it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    pub commune: String,
+    pub province: String,
+    pub dataset: String,
+    pub period: String,
+    /// The current revision number (1, 2, ...).
+    pub revision: i32,
+    pub status: ReportStatus,
+    /// The province lifted the time lock.
+    pub reopened: bool,
+    /// Whether the commune can no longer change it now (approved, or past its lock date and not
+    /// reopened).
+    pub locked: bool,
+    /// When the current revision was received (server time).
+    pub received_at: DateTime<Utc>,
+    /// When the first revision was received (server time): the basis of timeliness.
+    pub first_received_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub lock: Option<DateTime<Utc>>,
+    pub timeliness: Timeliness,
+    pub author: String,
+    pub comment: Option<String>,
+    /// Indicator code → current value.
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub values: BTreeMap<String, f64>,
+    pub warnings: Vec<ValueWarning>,
+}
+
+fn warning_out(catalog: &Catalog, w: &Warning) -> ValueWarning {
+    let name = catalog
+        .indicator(&w.indicator)
+        .map_or(w.indicator.as_str(), |i| i.name_vi.as_str());
+    let value = crate::http::export::format_number(w.value);
+    let median = crate::http::export::format_number(w.median);
+    match w.score {
+        Some(z) => ValueWarning {
+            indicator: w.indicator.clone(),
+            code: "far_from_history".into(),
+            value: w.value,
+            score: Some((z * 1000.0).round() / 1000.0),
+            median: w.median,
+            history: w.history as u32,
+            message: format!(
+                "{name} = {value} is far from this commune's {} earlier values (median {median}, modified z-score {z:.1}); check it",
+                w.history
+            ),
+        },
+        None => ValueWarning {
+            indicator: w.indicator.clone(),
+            code: "differs_from_constant_history".into(),
+            value: w.value,
+            score: None,
+            median: w.median,
+            history: w.history as u32,
+            message: format!(
+                "{name} = {value} differs from this commune's {} earlier values, which were all {median}; check it",
+                w.history
+            ),
+        },
+    }
+}
+
+pub(crate) fn report_out(
+    catalog: &Catalog,
+    r: ReportView,
+    warnings: Vec<ValueWarning>,
+    now: DateTime<Utc>,
+) -> ReportOut {
+    let facts = facts_of(catalog, &r, now);
+    ReportOut {
+        locked: facts.is_some_and(|f| f.locked.is_some()) || r.status == ReportStatus::Approved,
+        timeliness: facts.map_or(Timeliness::OnTime, |f| f.timeliness),
+        deadline: facts.map_or(r.first_received_at, |f| f.deadline),
+        lock: facts.and_then(|f| f.lock),
+        commune: r.commune,
+        province: r.province,
+        dataset: r.dataset,
+        period: r.period,
+        revision: r.revision,
+        status: r.status,
+        reopened: r.reopened,
+        received_at: r.received_at,
+        first_received_at: r.first_received_at,
+        author: r.author,
+        comment: r.comment,
+        values: r.values,
+        warnings,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubmitQuery {
+    /// Check everything and answer what would happen (the same 422 problems and warnings),
+    /// storing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Submits or corrects a report (upsert by commune × data set × period).
+#[utoipa::path(
+    tag = "reports",
+    request_body = ReportSubmission,
+    params(SubmitQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A new revision was stored (in a dry run: would be)", body = ReportOut),
+        (status = 200, description = "Nothing changed (a safe retry): the current revision", body = ReportOut),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The commune is outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "base_revision is not the current revision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values, every problem listed; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "The report is locked (approved, or past its lock date)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/reports")]
+pub async fn submit_report(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<SubmitQuery>,
+    body: web::Json<ReportSubmission>,
+) -> Result<HttpResponse, ApiError> {
+    let draft: Draft = body.into_inner().into();
+    let who = auth.0;
+    let dry_run = query.dry_run;
+    let (done, catalog, now) = state
+        .call(move |s| {
+            let done = s.submit(&who, &draft, dry_run)?;
+            Ok((done, s.current_catalog()?, s.now()))
+        })
+        .await?;
+    let status = if done.outcome == innoreport_service::reports::Outcome::Unchanged {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let warnings = done
+        .warnings
+        .iter()
+        .map(|w| warning_out(&catalog, w))
+        .collect();
+    let out = report_out(&catalog, done.report, warnings, now);
+    let location = format!(
+        "/api/v1/reports/{}/{}/{}",
+        out.dataset, out.period, out.commune
+    );
+    Ok(HttpResponse::build(status)
+        .insert_header((header::LOCATION, location))
+        .json(out))
+}
+
+/// The path of one report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReportPath {
+    #[param(example = "dmst-quarterly")]
+    pub dataset: String,
+    #[param(example = "2026Q1")]
+    pub period: String,
+    #[param(example = "03808")]
+    pub commune: String,
+}
+
+/// The current revision of a report.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportPath),
+    responses(
+        (status = 200, description = "The report", body = ReportOut),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/reports/{dataset}/{period}/{commune}")]
+pub async fn get_report(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<ReportPath>,
+) -> Result<HttpResponse, ApiError> {
+    let who = auth.0.clone();
+    let path = path.into_inner();
+    let (report, catalog, now) = state
+        .call(move |s| {
+            let r = s.report(&who, &path.dataset, &path.period, &path.commune)?;
+            Ok((r, s.current_catalog()?, s.now()))
+        })
+        .await?;
+    Ok(tagged_json(
+        &req,
+        &auth.0,
+        &report_out(&catalog, report, Vec::new(), now),
+    ))
+}
+
+/// One value's change in a revision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValueChange {
+    pub indicator: String,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionOut {
+    pub revision: i32,
+    pub author: String,
+    pub received_at: DateTime<Utc>,
+    pub comment: Option<String>,
+    pub changes: Vec<ValueChange>,
+    /// Indicator code → value in this revision.
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub values: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionList {
+    pub items: Vec<RevisionOut>,
+    pub next_cursor: Option<String>,
+}
+
+fn revision_out(r: RevisionView) -> RevisionOut {
+    RevisionOut {
+        revision: r.number,
+        author: r.author,
+        received_at: r.received_at,
+        comment: r.comment,
+        changes: r
+            .changes
+            .into_iter()
+            .map(|(indicator, (old, new))| ValueChange {
+                indicator,
+                old,
+                new,
+            })
+            .collect(),
+        values: r.values,
+    }
+}
+
+/// Every revision of a report, oldest first, with author, time, comment and old → new values.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportPath, ExportParams),
+    responses(
+        (status = 200, description = "The revisions (as CSV or xlsx: one row per changed value)", body = RevisionList),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/reports/{dataset}/{period}/{commune}/revisions")]
+pub async fn list_revisions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<ReportPath>,
+    export: Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    export_revisions(state, auth, path, export.format(&req), export.lang()).await
+}
+
+/// One row per changed value: the audit trail in a spreadsheet.
+struct RevisionRow<'a>(&'a RevisionOut, &'a ValueChange);
+
+impl ExportRow for RevisionRow<'_> {
+    fn columns() -> Vec<(String, String)> {
+        columns(&[
+            ("revision", "Lần sửa"),
+            ("author", "Người nộp"),
+            ("received_at", "Thời điểm nhận"),
+            ("comment", "Ghi chú"),
+            ("indicator", "Chỉ tiêu"),
+            ("old", "Giá trị cũ"),
+            ("new", "Giá trị mới"),
+        ])
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        let (r, c) = (self.0, self.1);
+        vec![
+            r.revision.into(),
+            r.author.as_str().into(),
+            r.received_at.into(),
+            r.comment.clone().into(),
+            c.indicator.as_str().into(),
+            c.old.into(),
+            c.new.into(),
+        ]
+    }
+}
+
+async fn export_revisions(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<ReportPath>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
+    let path = path.into_inner();
+    let name = format!(
+        "revisions_{}_{}_{}",
+        path.dataset, path.commune, path.period
+    );
+    let (_, revisions) = state
+        .call(move |s| s.revisions(&auth.0, &path.dataset, &path.period, &path.commune))
+        .await?;
+    let items: Vec<RevisionOut> = revisions.into_iter().map(revision_out).collect();
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(RevisionList {
+            items,
+            next_cursor: None,
+        }));
+    }
+    let rows: Vec<RevisionRow<'_>> = items
+        .iter()
+        .flat_map(|r| r.changes.iter().map(move |c| RevisionRow(r, c)))
+        .collect();
+    let export = Export::of(name, &rows);
+    respond(format, lang, || export, || HttpResponse::Ok().finish()).await
+}
+
+crate::export_routes! {
+    module: list_revisions_exports,
+    tag: "reports",
+    security: (("bearer" = [])),
+    csv: list_revisions_csv = "/reports/{dataset}/{period}/{commune}/revisions.csv",
+    xlsx: list_revisions_xlsx = "/reports/{dataset}/{period}/{commune}/revisions.xlsx",
+    params: (ReportPath,),
+    args: (auth: Auth, path: web::Path<ReportPath>),
+    export: export_revisions,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewOut {
+    pub action: ReviewAction,
+    pub actor: String,
+    pub comment: Option<String>,
+    /// The report's revision when the action was taken (0: opened before it was ever filed).
+    pub revision: i32,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewList {
+    pub items: Vec<ReviewOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// Every review action taken on a report, oldest first.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportPath),
+    responses(
+        (status = 200, description = "The review actions", body = ReviewList),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/reports/{dataset}/{period}/{commune}/reviews")]
+pub async fn list_reviews(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<ReportPath>,
+) -> Result<web::Json<ReviewList>, ApiError> {
+    let path = path.into_inner();
+    let reviews = state
+        .call(move |s| s.reviews(&auth.0, &path.dataset, &path.period, &path.commune))
+        .await?;
+    Ok(web::Json(ReviewList {
+        items: reviews
+            .into_iter()
+            .map(|r| ReviewOut {
+                action: r.action,
+                actor: r.actor,
+                comment: r.comment,
+                revision: r.revision,
+                at: r.at,
+            })
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub action: ReviewAction,
+    pub comment: Option<String>,
+}
+
+/// A report never filed, opened by the province after its lock: the commune may now file it
+/// (it will be late).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOpening {
+    pub dataset: String,
+    pub period: String,
+    pub commune: String,
+    pub opened_by: String,
+    pub opened_at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
+/// Reviews a report (province admin): approve (locks), return (asks for a correction),
+/// unapprove, reopen (lifts the lock for this report). `reopen` on a report the commune never
+/// filed opens it, so it can still be filed after its lock (late).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    request_body = ReviewRequest,
+    params(ReportPath),
+    responses(
+        (status = 200, description = "The report after the action", body = ReportOut),
+        (status = 201, description = "The report was never filed: it is now open for the commune to file", body = ReportOpening),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the province admin of this commune", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report (or data set)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The action does not apply to the report's status", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A comment too long, or a period the commune could not file", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/reports/{dataset}/{period}/{commune}/review")]
+pub async fn review_report(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<ReportPath>,
+    body: web::Json<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ReportPath {
+        dataset,
+        period,
+        commune,
+    } = path.into_inner();
+    let ReviewRequest { action, comment } = body.into_inner();
+    let (reviewed, catalog, now) = state
+        .call(move |s| {
+            let r = s.review(
+                &auth.0,
+                &dataset,
+                &period,
+                &commune,
+                action,
+                comment.as_deref(),
+            )?;
+            Ok((r, s.current_catalog()?, s.now()))
+        })
+        .await?;
+    Ok(match reviewed {
+        Reviewed::Report(r) => HttpResponse::Ok().json(report_out(&catalog, *r, Vec::new(), now)),
+        Reviewed::Opened(o) => HttpResponse::Created().json(ReportOpening {
+            dataset: o.dataset,
+            period: o.period,
+            commune: o.commune,
+            opened_by: o.actor,
+            opened_at: o.at,
+            comment: o.comment,
+        }),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    #[param(value_type = Option<String>, example = "dmst-quarterly")]
+    pub dataset: Option<innoreport_core::DatasetCode>,
+    #[param(value_type = Option<String>, example = "2026Q1")]
+    pub period: Option<Period>,
+    #[param(value_type = Option<String>, example = "14")]
+    pub province: Option<innoreport_core::ProvinceCode>,
+    #[param(value_type = Option<String>, example = "03808")]
+    pub commune: Option<innoreport_core::CommuneCode>,
+    pub status: Option<ReportStatus>,
+}
+
+impl ReportQuery {
+    fn for_service(&self) -> ServiceReportQuery {
+        ServiceReportQuery {
+            dataset: self.dataset.as_ref().map(ToString::to_string),
+            period: self.period,
+            province: self.province.as_ref().map(ToString::to_string),
+            commune: self.commune.as_ref().map(ToString::to_string),
+            status: self.status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportList {
+    pub items: Vec<ReportOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// Reports in the caller's scope, filtered, in the order they were first received (pages
+/// stay stable while new reports arrive).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportQuery, PageParams, ExportParams),
+    responses(
+        (status = 200, description = "One page of reports (as CSV or xlsx: every report the filters select)", body = ReportList),
+        (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A filter outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/reports")]
+pub async fn list_reports(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ReportQuery>,
+    page: Query<PageParams>,
+    export: Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&req);
+    if format != Format::Json {
+        return export_reports(state, auth, query, format, export.lang()).await;
+    }
+    let limit = page.limit()?;
+    let after = page.after_id("report")?;
+    let q = query.for_service();
+    let (rows, catalog, now) = state
+        .call(move |s| {
+            let filter = s.report_filter(&auth.0, &q)?;
+            let rows = s.reports_page(&filter, after, limit as i64 + 1)?;
+            Ok((rows, s.current_catalog()?, s.now()))
+        })
+        .await?;
+    let (rows, next_cursor) = page_of(rows, limit, "report", |r| r.id.to_string());
+    Ok(HttpResponse::Ok().json(ReportList {
+        items: rows
+            .into_iter()
+            .map(|r| report_out(&catalog, r, Vec::new(), now))
+            .collect(),
+        next_cursor,
+    }))
+}
+
+/// Every report the filters select, one row each, a column per reported indicator of the data
+/// sets asked for (all of them without a data set filter), in catalog order.
+async fn export_reports(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ReportQuery>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.for_service();
+    let (filter, catalog, now) = state
+        .call(move |s| Ok((s.report_filter(&auth.0, &q)?, s.current_catalog()?, s.now())))
+        .await?;
+    let indicators: Vec<(String, String)> = catalog
+        .indicators
+        .iter()
+        .filter(|i| !i.is_derived())
+        .filter(|i| {
+            filter
+                .dataset
+                .as_deref()
+                .is_none_or(|d| i.dataset.as_ref().is_some_and(|x| x.as_str() == d))
+        })
+        .map(|i| (i.code.to_string(), i.name_vi.clone()))
+        .collect();
+    let mut cols = columns(&[
+        ("commune", "Mã xã"),
+        ("province", "Mã tỉnh"),
+        ("dataset", "Biểu mẫu"),
+        ("period", "Kỳ báo cáo"),
+        ("revision", "Lần sửa"),
+        ("status", "Trạng thái"),
+        ("timeliness", "Đúng hạn"),
+        ("first_received_at", "Nhận lần đầu"),
+        ("received_at", "Nhận bản hiện hành"),
+    ]);
+    cols.extend(indicators.iter().cloned());
+    let service = state.service.clone();
+    let codes: Vec<String> = indicators.into_iter().map(|(c, _)| c).collect();
+    let pages = Pages::new(move |after: Option<&i64>| {
+        let rows = service.reports_page(&filter, after.copied(), BATCH_ROWS as i64)?;
+        let last = (rows.len() == BATCH_ROWS as usize)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        let cells = rows
+            .into_iter()
+            .map(|r| {
+                let out = report_out(&catalog, r, Vec::new(), now);
+                let mut row: Vec<Cell> = vec![
+                    out.commune.as_str().into(),
+                    out.province.as_str().into(),
+                    out.dataset.as_str().into(),
+                    out.period.as_str().into(),
+                    out.revision.into(),
+                    words::status(out.status),
+                    words::timeliness(out.timeliness),
+                    out.first_received_at.into(),
+                    out.received_at.into(),
+                ];
+                row.extend(codes.iter().map(|c| Cell::from(out.values.get(c).copied())));
+                row
+            })
+            .collect();
+        Ok((cells, last))
+    });
+    respond(
+        format,
+        lang,
+        || Export::new("reports", cols, pages),
+        || HttpResponse::Ok().finish(),
+    )
+    .await
+}
+
+crate::export_routes! {
+    module: list_reports_exports,
+    tag: "reports",
+    security: (("bearer" = [])),
+    csv: list_reports_csv = "/reports.csv",
+    xlsx: list_reports_xlsx = "/reports.xlsx",
+    params: (ReportQuery,),
+    args: (auth: Auth, query: Query<ReportQuery>),
+    export: export_reports,
+}

@@ -1,0 +1,420 @@
+//! The innovation index over the communes of a province or over the provinces, and what-if
+//! runs. The method is `innoreport_aggregate::index`; this module assembles its inputs — the
+//! very values `/aggregates` serves for each unit, bit for bit — checks who may see them, and
+//! keeps runs for the inputs they were computed from.
+
+use std::collections::HashMap;
+
+use innoreport_aggregate::index::compute_index;
+pub use innoreport_aggregate::index::{IndexResult, Treatment, Uncertainty, UnitScore};
+use innoreport_aggregate::{AggregateError, Level, UnitFilter, rollup};
+use innoreport_core::validation::Issue;
+use innoreport_core::{Action, Catalog, Period, Principal, Target};
+
+use crate::cache::KeyBuilder;
+use crate::{Service, ServiceError, View};
+
+pub const DEFAULT_DRAWS: usize = 1000;
+pub const MAX_DRAWS: usize = 10_000;
+pub const DEFAULT_SEED: u64 = 20_250_701;
+
+/// Which units an index compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexLevel {
+    /// The provinces.
+    Province,
+    /// The communes of one province.
+    Commune,
+}
+
+/// A value replaced in a what-if run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// Commune or province code.
+    pub unit: String,
+    /// A framework indicator.
+    pub indicator: String,
+    /// The value to use instead (None: treat as missing).
+    pub value: Option<f64>,
+}
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct IndexRequest {
+    pub period: Period,
+    pub level: IndexLevel,
+    /// The province whose communes are compared (commune level only).
+    pub province: Option<String>,
+    pub uncertainty: Option<Uncertainty>,
+    pub overrides: Vec<Override>,
+}
+
+/// One unit's results with its names.
+#[derive(Debug, Clone)]
+pub struct IndexUnit {
+    pub name: String,
+    pub name_en: String,
+    pub score: UnitScore,
+}
+
+/// An index run.
+#[derive(Debug, Clone)]
+pub struct IndexRun {
+    pub period: Period,
+    pub level: IndexLevel,
+    pub province: Option<String>,
+    pub draws: usize,
+    pub seed: u64,
+    pub units: Vec<IndexUnit>,
+    pub result: IndexResult,
+}
+
+/// Monte Carlo settings from request parameters (draws 1 to [`MAX_DRAWS`], on by default).
+pub fn uncertainty_of(
+    on: Option<bool>,
+    draws: Option<usize>,
+    seed: Option<u64>,
+) -> Result<Option<Uncertainty>, ServiceError> {
+    let draws = draws.unwrap_or(DEFAULT_DRAWS);
+    if !(1..=MAX_DRAWS).contains(&draws) {
+        return Err(ServiceError::bad(
+            "draws",
+            "out_of_range",
+            format!("draws is 1 to {MAX_DRAWS}"),
+        ));
+    }
+    Ok(on.unwrap_or(true).then_some(Uncertainty {
+        draws,
+        seed: seed.unwrap_or(DEFAULT_SEED),
+    }))
+}
+
+/// Who may see an index. The provinces' index holds province totals and scores only, like the
+/// published PII: every signed-in role reads it. A commune index shows every commune of a
+/// province side by side. A what-if run lets its caller probe the inputs of every unit (the
+/// scores move as an override crosses another unit's value), so it needs read access to all
+/// of them: the provinces' for a national role, a province's communes for its own roles.
+pub fn authorize(
+    who: &Principal,
+    level: IndexLevel,
+    province: Option<&str>,
+    what_if: bool,
+) -> Result<(), ServiceError> {
+    match level {
+        IndexLevel::Province if what_if => Ok(who.require(Action::Read, Target::Nation)?),
+        IndexLevel::Province => Ok(()),
+        IndexLevel::Commune => {
+            let p = province.ok_or_else(|| {
+                ServiceError::bad("province", "required", "a commune index needs a province")
+            })?;
+            Ok(who.require(Action::Read, Target::Communes(p))?)
+        }
+    }
+}
+
+/// Indicator code → value, of one unit.
+type UnitValues = HashMap<String, f64>;
+
+/// The framework indicators' values of each unit: the rollups `/aggregates` serves. An
+/// indicator that has no value for the period (refused as finer than its data sets) is left
+/// out, as if nobody had reported it.
+fn inputs(
+    view: &View,
+    period: Period,
+    level: IndexLevel,
+    province: Option<&str>,
+) -> Result<(Vec<String>, Vec<UnitValues>), ServiceError> {
+    let units = view.cube.units();
+    let (rollup_level, filter) = match level {
+        IndexLevel::Province => (Level::Province, UnitFilter::All),
+        IndexLevel::Commune => {
+            let p = province.unwrap_or_default();
+            let idx = units.province_index(p).ok_or_else(|| {
+                ServiceError::bad(
+                    "province",
+                    "unknown_province",
+                    format!("there is no province {p:?}"),
+                )
+            })?;
+            (Level::Commune, UnitFilter::Province(idx))
+        }
+    };
+    let codes: Vec<String> = match level {
+        IndexLevel::Province => units.provinces().to_vec(),
+        IndexLevel::Commune => {
+            let p = province.unwrap_or_default();
+            view.reference
+                .communes_of(p)
+                .map(|c| c.code.clone())
+                .collect()
+        }
+    };
+    let position: HashMap<&str, usize> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
+    let mut values: Vec<UnitValues> = vec![HashMap::new(); codes.len()];
+    for code in framework_indicators(&view.catalog) {
+        let rows = match rollup(
+            &view.cube,
+            &view.catalog,
+            &code,
+            period,
+            rollup_level,
+            filter,
+        ) {
+            Ok(rows) => rows,
+            Err(AggregateError::PeriodTooFine { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        for row in rows {
+            if let (Some(&u), Some(v)) = (position.get(row.unit.as_str()), row.value) {
+                values[u].insert(code.clone(), v);
+            }
+        }
+    }
+    Ok((codes, values))
+}
+
+/// Every indicator of the framework, in pillar order.
+pub fn framework_indicators(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .pillars
+        .iter()
+        .flat_map(|p| p.indicators.iter().map(|i| i.indicator.to_string()))
+        .collect()
+}
+
+/// Checks the overrides of a what-if run against its units and framework: every problem.
+fn check_overrides(catalog: &Catalog, units: &[String], overrides: &[Override]) -> Vec<Issue> {
+    let framework = framework_indicators(catalog);
+    let mut issues = Vec::new();
+    for (n, o) in overrides.iter().enumerate() {
+        if !units.contains(&o.unit) {
+            issues.push(Issue::new(
+                format!("overrides[{n}].unit"),
+                "unknown_unit",
+                format!("{} is not a unit of this index", o.unit),
+            ));
+        }
+        if !framework.contains(&o.indicator) {
+            issues.push(Issue::new(
+                format!("overrides[{n}].indicator"),
+                "not_in_framework",
+                format!("{} is not an indicator of the framework", o.indicator),
+            ));
+        }
+        if o.value.is_some_and(|v| !v.is_finite()) {
+            issues.push(Issue::new(
+                format!("overrides[{n}].value"),
+                "not_a_number",
+                "a finite number or null",
+            ));
+        }
+    }
+    issues
+}
+
+/// Computes an index over a view, for a caller already authorized (see [`authorize`]). Runs
+/// are kept for their exact inputs.
+pub fn run(
+    service: &Service,
+    view: &View,
+    who: &Principal,
+    req: &IndexRequest,
+) -> Result<IndexRun, ServiceError> {
+    let province = match req.level {
+        IndexLevel::Commune => req.province.clone(),
+        IndexLevel::Province => None,
+    };
+    let (units, mut values) = inputs(view, req.period, req.level, province.as_deref())?;
+    if !req.overrides.is_empty() {
+        let issues = check_overrides(&view.catalog, &units, &req.overrides);
+        if !issues.is_empty() {
+            return Err(ServiceError::Invalid {
+                message: format!("The what-if has {} problem(s).", issues.len()),
+                issues,
+            });
+        }
+        let position: HashMap<&str, usize> = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
+        for o in &req.overrides {
+            let u = position[o.unit.as_str()];
+            match o.value {
+                Some(v) => values[u].insert(o.indicator.clone(), v),
+                None => values[u].remove(&o.indicator),
+            };
+        }
+    }
+    let pillars = view.catalog.pillars.clone();
+    let mut key = KeyBuilder::new("index");
+    key.add(format!("{pillars:?}"))
+        .add(&units)
+        .add(req.uncertainty.map(|u| (u.draws, u.seed)));
+    for unit in &values {
+        let mut entries: Vec<(&String, &f64)> = unit.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        key.add(entries.len());
+        for (code, v) in entries {
+            key.add(code).add_f64(Some(*v));
+        }
+    }
+    let uncertainty = req.uncertainty;
+    let result = service.results().get_or(
+        service.options().cache_results,
+        key.finish(),
+        |r: &IndexResult| r.units.len() * 20,
+        || -> Result<IndexResult, ServiceError> {
+            // Only what is computed costs: a cached run is free.
+            let cost = uncertainty.map_or(0, |u| u.draws as u64)
+                + if req.overrides.is_empty() {
+                    0
+                } else {
+                    crate::budget::WHAT_IF_COST
+                };
+            if cost > 0 {
+                service.spend(&who.subject, cost)?;
+            }
+            Ok(compute_index(&units, &values, &pillars, uncertainty))
+        },
+    )?;
+    let result = result.as_ref().clone();
+    let units = result
+        .units
+        .iter()
+        .map(|u| {
+            let (name, name_en) = view.reference.names(&u.unit);
+            IndexUnit {
+                name,
+                name_en,
+                score: u.clone(),
+            }
+        })
+        .collect();
+    Ok(IndexRun {
+        period: req.period,
+        level: req.level,
+        province,
+        draws: req.uncertainty.map_or(0, |u| u.draws),
+        seed: req.uncertainty.map_or(DEFAULT_SEED, |u| u.seed),
+        units,
+        result,
+    })
+}
+
+impl Service {
+    /// The index `who` asked for (see [`authorize`]); overrides are refused here (a what-if
+    /// run is [`Service::what_if`]).
+    pub fn index(&self, who: &Principal, req: &IndexRequest) -> Result<IndexRun, ServiceError> {
+        if !req.overrides.is_empty() {
+            return Err(ServiceError::bug("overrides belong to a what-if run"));
+        }
+        authorize(who, req.level, req.province.as_deref(), false)?;
+        let view = self.view()?;
+        run(self, &view, who, req)
+    }
+
+    /// The index computed with some values replaced; nothing is stored. The caller must be
+    /// able to read every unit of the run (see [`authorize`]).
+    pub fn what_if(&self, who: &Principal, req: &IndexRequest) -> Result<IndexRun, ServiceError> {
+        authorize(who, req.level, req.province.as_deref(), true)?;
+        let view = self.view()?;
+        run(self, &view, who, req)
+    }
+
+    /// Replaces the index framework (admin): checked against the catalog first, every problem
+    /// listed; the change and its log entry are one transaction. Returns the catalog in force.
+    pub fn replace_framework(
+        &self,
+        who: &Principal,
+        pillars: Vec<innoreport_core::Pillar>,
+        mut issues: Vec<Issue>,
+    ) -> Result<std::sync::Arc<Catalog>, ServiceError> {
+        use innoreport_core::SubIndex;
+        who.require(Action::ManageFramework, Target::Nation)?;
+        let mut conn = self.conn()?;
+        let before = self.catalog(&mut conn)?;
+        let mut catalog = before.as_ref().clone();
+        catalog.pillars = pillars.clone();
+        if let Err(e) = catalog.validate() {
+            issues.extend(
+                e.0.into_iter()
+                    .map(|m| Issue::new("pillars", "invalid_framework", m)),
+            );
+        }
+        for sub in [SubIndex::Input, SubIndex::Output] {
+            if !pillars.iter().any(|p| p.sub_index == sub) {
+                issues.push(Issue::new(
+                    "pillars",
+                    "missing_sub_index",
+                    format!("the framework needs an {} pillar", sub.as_str()),
+                ));
+            }
+        }
+        if !issues.is_empty() {
+            return Err(ServiceError::Invalid {
+                message: format!(
+                    "The framework has {} problem(s); nothing changed.",
+                    issues.len()
+                ),
+                issues,
+            });
+        }
+        let old = framework_json(&before);
+        let new = framework_json(&catalog);
+        let at = self.now();
+        innoreport_store::transaction(&mut conn, |conn| {
+            innoreport_store::reference::replace_framework(conn, &pillars)?;
+            innoreport_store::changes::record(
+                conn,
+                &innoreport_store::changes::NewChange {
+                    at,
+                    actor: &who.subject,
+                    action: "framework.replace",
+                    province: None,
+                    commune: None,
+                    subject: "index framework".into(),
+                    detail: serde_json::json!({"old": old, "new": new}),
+                },
+            )
+        })?;
+        self.catalog_changed();
+        Ok(std::sync::Arc::new(catalog))
+    }
+}
+
+/// The framework as the change log records it.
+fn framework_json(catalog: &Catalog) -> serde_json::Value {
+    let pillars: Vec<serde_json::Value> = catalog
+        .pillars
+        .iter()
+        .map(|p| {
+            let indicators: Vec<serde_json::Value> = p
+                .indicators
+                .iter()
+                .map(|i| {
+                    let ind = catalog.indicator(i.indicator.as_str());
+                    serde_json::json!({
+                        "indicator": i.indicator.as_str(),
+                        "weight": i.weight,
+                        "direction": i.direction.as_str(),
+                        "name": ind.map(|x| x.name_vi.as_str()).unwrap_or_default(),
+                        "name_en": ind.map(|x| x.name_en.as_str()).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "code": p.code,
+                "sub_index": p.sub_index.as_str(),
+                "name": p.name_vi,
+                "name_en": p.name_en,
+                "indicators": indicators,
+            })
+        })
+        .collect();
+    serde_json::json!({ "pillars": pillars })
+}
