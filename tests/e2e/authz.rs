@@ -144,6 +144,8 @@ struct Request {
     method: &'static str,
     path: String,
     body: Option<Value>,
+    /// A CSV body sent as bytes, instead of JSON.
+    csv: Option<String>,
 }
 
 fn get(path: String) -> Request {
@@ -151,6 +153,7 @@ fn get(path: String) -> Request {
         method: "GET",
         path,
         body: None,
+        csv: None,
     }
 }
 
@@ -159,6 +162,7 @@ fn send(method: &'static str, path: String, body: Value) -> Request {
         method,
         path,
         body: Some(body),
+        csv: None,
     }
 }
 
@@ -171,7 +175,7 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
     use Place::*;
     // An export path (`.csv`, `.xlsx`) answers exactly as its JSON operation does.
     for ext in [".csv", ".xlsx"] {
-        if let Some(base) = op.strip_suffix(ext) {
+        if let Some(base) = op.strip_suffix(ext).filter(|_| op.starts_with("GET ")) {
             let (act, requests) = row(base, at, cell);
             let requests = requests
                 .into_iter()
@@ -303,6 +307,18 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
         "POST /api/v1/reports" => (
             Act::Submit,
             communes(&|c| send("POST", "/api/v1/reports".into(), report(c, READ_PERIOD))),
+        ),
+        "POST /api/v1/imports.csv" => (
+            Act::Import,
+            communes(&|c| {
+                let mut req = send("POST", "/api/v1/imports.csv".into(), Value::Null);
+                req.body = None;
+                req.csv = Some(format!(
+                    "commune,dataset,period,indicator,value\n{c},{DS},{READ_PERIOD},dossiers_total,{}\n",
+                    40 + cell
+                ));
+                req
+            }),
         ),
         "POST /api/v1/imports" => (
             Act::Import,
@@ -513,9 +529,21 @@ async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
                     req.body = Some(framework.clone());
                 }
                 let expect = expected(*role, act, scope);
-                let res = app
-                    .request(req.method, &req.path, bearer.as_deref(), req.body.as_ref())
-                    .await;
+                let res = match &req.csv {
+                    Some(csv) => {
+                        app.post_bytes(
+                            bearer.as_deref(),
+                            &req.path,
+                            "application/octet-stream",
+                            csv,
+                        )
+                        .await
+                    }
+                    None => {
+                        app.request(req.method, &req.path, bearer.as_deref(), req.body.as_ref())
+                            .await
+                    }
+                };
                 let status = res.status.as_u16();
                 let ok = match expect {
                     Expect::Unauthorized => status == 401,

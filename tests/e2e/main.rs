@@ -18,3 +18,4 @@ mod openapi;
 mod pages;
 mod reference;
 mod reports;
+mod trust;

@@ -211,6 +211,24 @@ impl TestApp {
         read(req.send_body(body.to_owned()).await.expect("answered")).await
     }
 
+    /// POST a body of the given content type, with an optional token.
+    pub async fn post_bytes(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .insert_header(("content-type", content_type));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        read(req.send_body(body.to_owned()).await.expect("answered")).await
+    }
+
     /// Any method, with an optional token and JSON body.
     pub async fn request(
         &self,

@@ -31,13 +31,14 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
 #[derive(OpenApi)]
 #[openapi(
+    servers((url = "/", description = "This server (paths include /api/v1)")),
     info(
         title = "innoreport API",
         description = "Science, technology and innovation reports of Vietnam's communes (báo cáo KH, CN & ĐMST cấp xã): submission, reference data, rollups and the innovation index. Errors are application/problem+json (RFC 9457).",
-        license(name = "Apache-2.0"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerScheme),
-    components(schemas(http::export::Format, http::export::Lang)),
+    components(schemas(http::export::Format, http::export::Lang, routes::changes::ChangeAction)),
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
@@ -105,6 +106,14 @@ impl Modify for CommonResponses {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                // A public operation says so (`security: []`), rather than inheriting nothing.
+                let public = operation.security.as_ref().is_none_or(|s| {
+                    s.iter()
+                        .all(|r| *r == utoipa::openapi::security::SecurityRequirement::default())
+                });
+                if public {
+                    operation.security = Some(Vec::new());
+                }
                 let exports = operation
                     .parameters
                     .iter()
@@ -199,6 +208,7 @@ where
                 .service(changes::list_changes_csv)
                 .service(changes::list_changes_xlsx)
                 .service(imports::import_reports)
+                .service(imports::import_reports_csv)
                 .service(analysis::aggregates)
                 .service(analysis::aggregates_csv)
                 .service(analysis::aggregates_xlsx)

@@ -246,6 +246,11 @@ pub struct Config {
     )]
     pub compute_budget: u64,
 
+    /// Keep computed index runs for the exact inputs they were computed from. Turned off only to
+    /// check that the cache never changes an answer.
+    #[arg(long, env = "INNOREPORT_RESULT_CACHE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub result_cache: bool,
+
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(
         long,
@@ -273,7 +278,7 @@ impl Config {
     pub fn options(&self) -> innoreport_service::Options {
         innoreport_service::Options {
             compute_budget: self.compute_budget,
-            ..innoreport_service::Options::default()
+            cache_results: self.result_cache,
         }
     }
 

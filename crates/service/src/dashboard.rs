@@ -36,7 +36,6 @@ pub struct Headline {
     pub name: String,
     pub name_en: String,
     pub unit: String,
-    /// Missing also when the indicator has no value for this kind of period.
     pub value: Option<f64>,
     pub previous_period: Option<Period>,
     pub previous: Option<f64>,
@@ -183,6 +182,11 @@ pub fn dashboard(
         let Some(ind) = view.catalog.indicator(i) else {
             continue;
         };
+        // An indicator with no value for this kind of period (an annual one in a quarter) is
+        // not a headline of it.
+        if check_period(&view.catalog, i, period).is_err() {
+            continue;
+        }
         let now = province_value(view, i, period, idx)?;
         let previous_period = period.previous();
         let previous = match previous_period {

@@ -635,6 +635,23 @@ impl utoipa::PartialSchema for XlsxFile {
 
 impl utoipa::ToSchema for XlsxFile {}
 
+/// A file sent as bytes (a CSV upload from a client that sends files as octet streams).
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .description(Some("The bytes of a file"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
 /// Declares the `.csv` and `.xlsx` operations of an exporting endpoint: the same parameters as
 /// its JSON operation (without paging), one media type each, so generated clients read them as
 /// text and as a file. Each calls `$export(state, .., format, lang)` with the arguments listed.
@@ -661,7 +678,10 @@ macro_rules! export_routes {
                 tag = $tag,
                 security($($security)*),
                 params($($params)* $crate::http::export::LangParam),
-                responses((status = 200, description = "Every row the filters select, as CSV", content_type = "text/csv", body = $crate::http::export::CsvFile)),
+                responses(
+                    (status = 200, description = "Every row the filters select, as CSV", content_type = "text/csv", body = $crate::http::export::CsvFile),
+                    (status = 404, description = "No such unit or report", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+                ),
             )]
             #[get($csv_path)]
             pub async fn $csv(
@@ -677,7 +697,13 @@ macro_rules! export_routes {
                 tag = $tag,
                 security($($security)*),
                 params($($params)* $crate::http::export::LangParam),
-                responses((status = 200, description = "Every row the filters select, as an Excel workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = $crate::http::export::XlsxFile)),
+                responses(
+                    (status = 200, description = "Every row the filters select, as an Excel workbook (bytes; clients that read only octet streams may treat it as one)", content(
+                        ($crate::http::export::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                        ($crate::http::export::XlsxFile = "application/octet-stream"),
+                    )),
+                    (status = 404, description = "No such unit or report", body = $crate::http::problem::Problem, content_type = "application/problem+json"),
+                ),
             )]
             #[get($xlsx_path)]
             pub async fn $xlsx(

@@ -18,12 +18,50 @@ use crate::http::query::Query;
 use crate::routes::words;
 use crate::state::AppState;
 
+/// What a change-log entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub enum ChangeAction {
+    #[serde(rename = "targets.set")]
+    TargetsSet,
+    #[serde(rename = "framework.replace")]
+    FrameworkReplace,
+    #[serde(rename = "user.create")]
+    UserCreate,
+    #[serde(rename = "user.disable")]
+    UserDisable,
+    #[serde(rename = "user.enable")]
+    UserEnable,
+    #[serde(rename = "user.update")]
+    UserUpdate,
+    #[serde(rename = "user.reset_password")]
+    UserResetPassword,
+    #[serde(rename = "user.change_password")]
+    UserChangePassword,
+    #[serde(rename = "token.mint")]
+    TokenMint,
+}
+
+impl ChangeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::TargetsSet => "targets.set",
+            ChangeAction::FrameworkReplace => "framework.replace",
+            ChangeAction::UserCreate => "user.create",
+            ChangeAction::UserDisable => "user.disable",
+            ChangeAction::UserEnable => "user.enable",
+            ChangeAction::UserUpdate => "user.update",
+            ChangeAction::UserResetPassword => "user.reset_password",
+            ChangeAction::UserChangePassword => "user.change_password",
+            ChangeAction::TokenMint => "token.mint",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChangeQuery {
-    /// `targets.set`, `framework.replace`, `user.create`, ...
-    #[param(example = "targets.set")]
-    pub action: Option<String>,
+    /// Only changes of this kind.
+    pub action: Option<ChangeAction>,
     /// Only this province's changes (national roles: with the national ones).
     #[param(value_type = Option<String>, example = "14")]
     pub province: Option<ProvinceCode>,
@@ -141,7 +179,7 @@ pub async fn list_changes(
             s.changes(
                 &auth.0,
                 q.province.as_ref().map(|p| p.as_str()),
-                q.action.as_deref(),
+                q.action.map(ChangeAction::as_str),
                 after,
                 limit as i64 + 1,
             )
@@ -174,7 +212,7 @@ async fn export_changes(
         let rows = service.changes(
             &who,
             province.as_deref(),
-            q.action.as_deref(),
+            q.action.map(ChangeAction::as_str),
             after.copied(),
             BATCH_ROWS as i64,
         )?;

@@ -20,7 +20,8 @@ pub struct Headline {
     pub name: String,
     pub name_en: String,
     pub unit: String,
-    /// The province's value (null also when the indicator has no value for this kind of period).
+    /// The province's value (the headline lists only indicators that have a value for this kind
+    /// of period: an annual indicator is not a headline of a quarter).
     pub value: Option<f64>,
     pub previous_period: Option<String>,
     pub previous: Option<f64>,

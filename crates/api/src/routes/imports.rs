@@ -77,7 +77,7 @@ impl From<Summary> for ImportSummary {
     security(("bearer" = [])),
     params(ImportQuery),
     request_body(
-        description = "CSV (text/csv) with the columns commune,dataset,period,indicator,value (and optionally comment), or a JSON array of report submissions (application/json).",
+        description = "CSV (text/csv) with the columns commune,dataset,period,indicator,value (and optionally comment), or a JSON array of report submissions (application/json). `POST /imports.csv` takes the same CSV as a file of bytes.",
         content(
             (String = "text/csv", example = "commune,dataset,period,indicator,value\n03808,dmst-quarterly,2026Q1,dossiers_total,120\n"),
             (Vec<ReportSubmission> = "application/json"),
@@ -99,18 +99,8 @@ pub async fn import_reports(
     query: Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let format = match content_type.as_str() {
-        "text/csv" | "application/csv" => UploadFormat::Csv,
+    let format = match media_type(&req).as_str() {
+        "text/csv" | "application/csv" | "application/octet-stream" => UploadFormat::Csv,
         "application/json" => UploadFormat::Json,
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
@@ -128,4 +118,62 @@ pub async fn import_reports(
         .call(move |s| s.import(&auth.0, format, &body, dry_run))
         .await?;
     Ok(HttpResponse::Ok().json(ImportSummary::from(summary)))
+}
+
+/// Imports a CSV file (the columns of `POST /imports`), sent as bytes: for clients that upload
+/// files as octet streams. `dry_run=true` stores nothing.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(
+        description = "The CSV file: commune,dataset,period,indicator,value (and optionally comment), UTF-8 with or without BOM.",
+        content(
+            (crate::http::export::Binary = "application/octet-stream"),
+            (String = "text/csv"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "What was (or, in a dry run, would be) applied, and every conflict", body = ImportSummary),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a CSV file", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unreadable upload (encoding, header)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/imports.csv")]
+pub async fn import_reports_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    match media_type(&req).as_str() {
+        "text/csv" | "application/csv" | "application/octet-stream" => {}
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "send the CSV as application/octet-stream or text/csv, not {:?}",
+                innoreport_service::reports::clip(other)
+            )));
+        }
+    }
+    let dry_run = query.dry_run;
+    let summary = state
+        .call(move |s| s.import(&auth.0, UploadFormat::Csv, &body, dry_run))
+        .await?;
+    Ok(HttpResponse::Ok().json(ImportSummary::from(summary)))
+}
+
+/// The media type of a request, lower case, without parameters.
+fn media_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
