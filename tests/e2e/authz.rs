@@ -226,7 +226,7 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 send(
                     "POST",
                     "/api/v1/auth/token".into(),
-                    json!({"username": "admin", "password": "not-the-password"}),
+                    json!({"username": format!("nobody-{cell}"), "password": "not-the-password"}),
                 ),
             )],
         ),

@@ -18,4 +18,5 @@ mod openapi;
 mod pages;
 mod reference;
 mod reports;
+mod security;
 mod trust;

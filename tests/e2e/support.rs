@@ -211,6 +211,30 @@ impl TestApp {
         read(req.send_body(body.to_owned()).await.expect("answered")).await
     }
 
+    /// Any method, with an optional token, JSON body and extra headers.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let sent = match body {
+            Some(body) => req.send_json(body).await,
+            None => req.send().await,
+        };
+        read(sent.expect("answered")).await
+    }
+
     /// POST a body of the given content type, with an optional token.
     pub async fn post_bytes(
         &self,

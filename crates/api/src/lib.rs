@@ -285,6 +285,7 @@ pub fn app(
         actix_web::middleware::ErrorHandlers::new().default_handler(http::problem::ensure_problem),
     )
     .wrap(actix_web::middleware::from_fn(http::guard::admit))
+    .wrap(actix_web::middleware::from_fn(http::headers::secure))
     .app_data(web::Data::new(state))
     .app_data(
         web::JsonConfig::default()

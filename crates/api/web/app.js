@@ -76,6 +76,11 @@ class ApiError extends Error {
   }
 }
 
+// Every value a page puts in an API URL is encoded, so a crafted link cannot smuggle another
+// parameter in (a period of "2026Q3&indicator=x" stays one odd period, refused by the API).
+const enc = encodeURIComponent;
+const query = (params) => "?" + new URLSearchParams(params).toString();
+
 async function api(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } });
   if (res.status === 401) {
@@ -94,7 +99,7 @@ async function api(path) {
 // Downloads need the token, so they go through fetch and a blob link.
 async function download(path, format, filename) {
   const sep = path.includes("?") ? "&" : "?";
-  const res = await fetch(`${path}${sep}format=${format}&lang=${lang}`, {
+  const res = await fetch(`${path}${sep}${new URLSearchParams({ format, lang })}`, {
     headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` },
   });
   if (!res.ok) { alert(`${t("error")} (${res.status})`); return; }
@@ -177,7 +182,12 @@ function saveBlob(blob, filename) {
 }
 
 function csvOf(rows) {
-  const cell = (v) => (/[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  // Text a spreadsheet would run as a formula gets a leading ' (OWASP CSV injection); numbers stay.
+  const safe = (v) => (/^[=+\-@\t\r]/.test(v) && Number.isNaN(Number(v)) ? `'${v}` : v);
+  const cell = (raw) => {
+    const v = safe(String(raw));
+    return /[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  };
   return "\ufeff" + rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
 }
 
@@ -436,7 +446,7 @@ async function provinceView(code) {
   const year = period.slice(0, 4);
   const datasets = await datasetOptions();
   const dataset = datasetFor(period, q.get("dataset"), datasets);
-  const dash = await api(`/api/v1/provinces/${encodeURIComponent(code)}/dashboard?period=${period}`);
+  const dash = await api(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`);
   document.title = `${nameOf(dash)} — innoreport`;
   const pickers = el("div", { class: "pickers" },
     picker(t("period"), "period", period, periodChoices().map((p) => ({ value: p, text: p })), "period"),
@@ -456,10 +466,10 @@ async function provinceView(code) {
 
   const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), pickers,
     section(`${t("headline")} — ${period}`, "headline-section", cards,
-      downloads(`/api/v1/provinces/${code}/dashboard?period=${period}`, `dashboard-${code}-${period}`, "headline-download"))];
+      downloads(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`, `dashboard-${code}-${period}`, "headline-download"))];
 
   // Compliance of the chosen data set and period (the period must suit the data set).
-  const compliancePath = `/api/v1/compliance?dataset=${dataset}&period=${period}&province=${code}`;
+  const compliancePath = `/api/v1/compliance${query({ dataset, period, province: code })}`;
   try {
     const c = await api(compliancePath);
     const lateMissing = c.communes.filter((r) => r.status === "late" || r.status === "missing");
@@ -480,7 +490,7 @@ async function provinceView(code) {
   }
 
   // Communes' innovation index for the period's year.
-  const indexPath = `/api/v1/index?period=${year}&level=commune&province=${code}&uncertainty=true`;
+  const indexPath = `/api/v1/index${query({ period: year, level: "commune", province: code, uncertainty: "true" })}`;
   try {
     const [idx, framework] = await Promise.all([api(indexPath), api("/api/v1/index/framework")]);
     body.push(section(`${t("index")} — ${year}`, "index", legend(framework.pillars),
@@ -496,11 +506,11 @@ async function provinceView(code) {
     const periods = quarters(8, period);
     const points = await Promise.all(periods.map(async (p) => {
       try {
-        const a = await api(`/api/v1/aggregates?indicator=${indicator}&period=${p}&level=province&province=${code}`);
+        const a = await api(`/api/v1/aggregates${query({ indicator, period: p, level: "province", province: code })}`);
         return { period: p, value: a.items[0] ? a.items[0].value : null, unit: a.unit_of_measure };
       } catch (_) { return { period: p, value: null }; }
     }));
-    const communesPath = `/api/v1/aggregates?indicator=${indicator}&period=${period}&level=commune&province=${code}`;
+    const communesPath = `/api/v1/aggregates${query({ indicator, period, level: "commune", province: code })}`;
     const trendTable = table([{ title: t("period"), value: (p) => p.period }, { title: t("value"), value: (p) => fmt(p.value), num: true }],
       points, "trend-table");
     body.push(section(`${t("trend")}`, "trend",
@@ -518,9 +528,9 @@ async function provinceView(code) {
 async function communeView(code) {
   const q = params();
   const year = q.get("year") || currentQuarter().slice(0, 4);
-  const unit = await api(`/api/v1/communes/${encodeURIComponent(code)}`);
+  const unit = await api(`/api/v1/communes/${enc(code)}`);
   document.title = `${nameOf(unit)} — innoreport`;
-  const reportsPath = `/api/v1/reports?commune=${code}&limit=1000`;
+  const reportsPath = `/api/v1/reports${query({ commune: code, limit: "1000" })}`;
   const reports = await api(reportsPath);
   const body = [el("h1", { text: nameOf(unit) }),
     el("div", { class: "pickers" }, picker(t("year"), "year", year,
@@ -546,7 +556,7 @@ async function communeView(code) {
     const periods = d.period_type === "quarter" ? [1, 2, 3, 4].map((k) => `${year}Q${k}`)
       : d.period_type === "year" ? [year] : d.period_type === "half" ? [`${year}S1`, `${year}S2`]
         : Array.from({ length: 12 }, (_, k) => `${year}${String(k + 1).padStart(2, "0")}`);
-    const details = await Promise.all(periods.map((p) => api(`/api/v1/datasets/${d.code}?period=${p}`).catch(() => null)));
+    const details = await Promise.all(periods.map((p) => api(`/api/v1/datasets/${enc(d.code)}${query({ period: p })}`).catch(() => null)));
     details.forEach((detail, k) => {
       const report = reports.items.find((r) => r.dataset === d.code && r.period === periods[k]);
       rows.push({ dataset: nameOf(d), period: periods[k], deadline: detail && detail.schedule && detail.schedule.deadline,
@@ -563,7 +573,7 @@ async function communeView(code) {
   body.push(section(t("deadlines"), "deadlines", deadlinesTable,
     pageDownloads(deadlinesTable, `deadlines-${code}-${year}`, "deadlines-download")));
 
-  const targetsPath = `/api/v1/targets?year=${year}&commune=${code}`;
+  const targetsPath = `/api/v1/targets${query({ year, commune: code })}`;
   const [targets, indicators] = await Promise.all([api(targetsPath), api("/api/v1/indicators")]);
   const indicatorName = (c) => { const i = indicators.items.find((x) => x.code === c); return i ? nameOf(i) : c; };
   body.push(section(`${t("targets")} — ${year}`, "targets", table([
@@ -576,14 +586,14 @@ async function communeView(code) {
 }
 
 async function showRevisions(report, box) {
-  const list = await api(`/api/v1/reports/${report.dataset}/${report.period}/${report.commune}/revisions`);
+  const list = await api(`/api/v1/reports/${enc(report.dataset)}/${enc(report.period)}/${enc(report.commune)}/revisions`);
   box.replaceChildren(el("h2", { text: `${t("revisions")}: ${report.dataset} ${report.period}` }), table([
     { title: t("revision"), value: (r) => r.revision, num: true },
     { title: t("author"), value: (r) => r.author },
     { title: t("received_at"), value: (r) => when(r.received_at) },
     { title: t("changes"), value: (r) => r.changes.map((c) => `${c.indicator}: ${fmt(c.old)} → ${fmt(c.new)}`).join("; ") },
   ], list.items, "revisions-table"),
-  downloads(`/api/v1/reports/${report.dataset}/${report.period}/${report.commune}/revisions`,
+  downloads(`/api/v1/reports/${enc(report.dataset)}/${enc(report.period)}/${enc(report.commune)}/revisions`,
     `revisions-${report.commune}-${report.dataset}-${report.period}`, "revisions-download"));
 }
 
@@ -596,7 +606,7 @@ async function nationalView() {
   const body = [el("h1", { text: t("national") }), el("div", { class: "pickers" },
     picker(t("period"), "period", period, periodChoices().map((p) => ({ value: p, text: p })), "period"),
     picker(t("dataset"), "dataset", dataset, datasets.map((d) => ({ value: d.code, text: nameOf(d) })), "dataset"))];
-  const indexPath = `/api/v1/index?period=${year}&level=province&uncertainty=true`;
+  const indexPath = `/api/v1/index${query({ period: year, level: "province", uncertainty: "true" })}`;
   const [idx, framework] = await Promise.all([api(indexPath), api("/api/v1/index/framework")]);
   body.push(section(`${t("indexProvinces")} — ${year}`, "index", legend(framework.pillars),
     indexChart(idx.items, framework.pillars, "index-chart"),
@@ -607,7 +617,7 @@ async function nationalView() {
       { title: t("rankRange"), value: (r) => (r.rank_p5 ? `${r.rank_p5}–${r.rank_p95}` : "—") },
     ], [...idx.items].sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9)), "provinces-table"),
     downloads(indexPath, `index-provinces-${year}`, "index-download")));
-  const compliancePath = `/api/v1/compliance?dataset=${dataset}&period=${period}`;
+  const compliancePath = `/api/v1/compliance${query({ dataset, period })}`;
   try {
     const c = await api(compliancePath);
     body.push(section(`${t("byProvince")} — ${dataset}, ${period}`, "compliance", complianceBar(c, "compliance-bar"),

@@ -212,6 +212,28 @@ pub struct Config {
     )]
     pub max_in_flight: u32,
 
+    /// Seconds a request body may take to arrive (plus one second per 32 KiB of its size, at most
+    /// 300 s in all); a slower body is answered 408 and its connection closed.
+    #[arg(
+        long,
+        env = "INNOREPORT_BODY_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300),
+        global = true
+    )]
+    pub body_timeout: u64,
+
+    /// Requests one client (token subject, or address without a token) may have open at once,
+    /// bodies being read or being worked on; beyond it 429.
+    #[arg(
+        long,
+        env = "INNOREPORT_MAX_PER_CLIENT",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub max_per_client: u32,
+
     /// Requests a second per client (token subject, or address without a token); beyond it
     /// 429 with Retry-After. 0 turns the limit off.
     #[arg(
@@ -287,6 +309,8 @@ impl Config {
         innoreport_api::http::guard::Limits {
             max_in_flight: self.max_in_flight as usize,
             max_large_uploads: innoreport_api::http::guard::Limits::default().max_large_uploads,
+            max_per_client: self.max_per_client as usize,
+            body_timeout: std::time::Duration::from_secs(self.body_timeout),
             rate_per_second: self.rate_limit,
             burst: self.rate_burst,
             trust_forwarded_for: self.trust_forwarded_for,

@@ -189,7 +189,11 @@ impl Application {
                 .wrap(TracingLogger::default())
         })
         .shutdown_timeout(config.shutdown_timeout)
-        .client_request_timeout(Duration::from_secs(30));
+        // A request's head must arrive within 5 s, an idle keep-alive connection is closed after
+        // 5 s; bodies have their own deadline (see `http::guard`).
+        .client_request_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1));
         if let Some(workers) = config.workers {
             server = server.workers(workers.max(1));
         }

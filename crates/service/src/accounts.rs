@@ -245,32 +245,10 @@ impl Service {
         who.require(Action::ManageUsers, home(role, province.as_deref()))?;
         create_account(&mut conn, account, &who.subject, self.now())
     }
-
-    /// The principal of a username and password, or `None` (a disabled login signs in to
-    /// nothing). The hash is checked even for an unknown username, so timing does not tell
-    /// which usernames exist.
-    pub fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> Result<Option<Principal>, ServiceError> {
-        let user = innoreport_store::users::find_user(&mut *self.conn()?, username)?;
-        let ok = match &user {
-            Some(u) => verify_password(password, &u.password_hash),
-            None => {
-                verify_password(password, dummy_hash());
-                false
-            }
-        };
-        match user {
-            Some(u) if ok && !u.disabled => Ok(Some(principal_of(&u)?)),
-            _ => Ok(None),
-        }
-    }
 }
 
 /// A hash to verify against when the user does not exist.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
 }

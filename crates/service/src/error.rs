@@ -16,6 +16,9 @@ pub enum ServiceError {
     /// Well-formed input the rules refuse, every problem listed (422); nothing was stored.
     #[error("{message}")]
     Invalid { message: String, issues: Vec<Issue> },
+    /// Not signed in, or the credentials are wrong (401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// Outside the caller's role or scope (403).
     #[error(transparent)]
     Forbidden(#[from] Denied),

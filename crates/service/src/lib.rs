@@ -25,6 +25,7 @@ pub mod live;
 pub mod reference;
 pub mod reports;
 pub mod review;
+pub mod signin;
 pub mod targets;
 
 use std::sync::{Arc, Mutex};
@@ -97,6 +98,7 @@ struct Inner {
     catalog: Mutex<Option<(Instant, Arc<Catalog>)>>,
     results: cache::ResultCache,
     budget: budget::Budget,
+    hash_pool: signin::HashPool,
     observer: Arc<dyn Observer>,
 }
 
@@ -123,6 +125,7 @@ impl Service {
             catalog: Mutex::new(None),
             results: cache::ResultCache::default(),
             budget: budget::Budget::new(options.compute_budget),
+            hash_pool: signin::HashPool::default(),
             observer: Arc::new(Silent),
         }))
     }
@@ -163,6 +166,10 @@ impl Service {
 
     pub(crate) fn results(&self) -> &cache::ResultCache {
         &self.0.results
+    }
+
+    pub(crate) fn hash_pool(&self) -> &signin::HashPool {
+        &self.0.hash_pool
     }
 
     /// Spends `cost` units of `who`'s computation budget (429 when spent).

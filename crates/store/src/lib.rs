@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod db;
+pub mod logins;
 pub mod reference;
 pub mod reports;
 pub mod schema;

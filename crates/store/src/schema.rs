@@ -190,6 +190,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_failures (username, source) {
+        username -> Text,
+        source -> Text,
+        failures -> Integer,
+        last_failure -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -208,4 +218,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_settings,
     change_log,
     report_openings,
+    login_failures,
 );

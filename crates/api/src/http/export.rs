@@ -359,7 +359,14 @@ fn write_csv(
 ) -> Result<(), ApiError> {
     let fail = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
-    writer.write_record(export.headers(lang)).map_err(fail)?;
+    writer
+        .write_record(
+            export
+                .headers(lang)
+                .iter()
+                .map(|h| neutralised(h).into_owned()),
+        )
+        .map_err(fail)?;
     let mut first = true;
     loop {
         let batch = export.rows.next_batch()?;

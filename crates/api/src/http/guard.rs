@@ -1,24 +1,33 @@
-//! Admission control in front of every `/api/` request: a per-client rate limit (429) and a cap
-//! on the requests being worked on at once (503), both answered at once with `Retry-After`.
+//! Admission control in front of every `/api/` request, so that no client, however slow or
+//! however many its connections, can hold the service for everyone else:
 //!
-//! Without a cap, a burst above capacity queues requests on the blocking pool and the database
-//! pool until everyone times out; with it, the requests that are admitted are served at the
-//! normal pace and the rest are told to come back, and memory stays bounded (request bodies are
-//! read only after admission, and large bodies have their own small allowance).
+//! 1. **Bodies first, against a deadline.** A request's body is read before the request counts
+//!    against the service's capacity, within `body_timeout` (plus time for its size at a modest
+//!    rate); a client that sends a few bytes and stalls gets 408 and its connection closed. While
+//!    bodies are read, each client may have only a few open at once (beyond them: 429), and
+//!    large bodies (imports) have a small allowance of their own, so memory stays bounded.
+//! 2. **Capacity.** Requests worked on at once are capped over all workers (503 at once beyond
+//!    it), and one client may hold at most a share of them (429 beyond it).
+//! 3. **Rate.** Each client has a sustained rate and a burst (429 beyond it).
 //!
-//! Clients are the token's subject when the request carries a valid bearer token (the verified
-//! principal is kept for the [`crate::auth::Auth`] extractor, so the token is checked once), and
-//! the peer address otherwise. Health, readiness, metrics and the API document are never limited.
+//! Every refusal is immediate, as problem+json with `Retry-After`. Clients are the token's
+//! subject when the request carries a valid bearer token (the verified principal is kept for the
+//! [`crate::http::auth::Auth`] extractor, so the token is checked once), and the source address
+//! otherwise. Health, readiness, metrics and the API document are never limited.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
+use futures_util::StreamExt;
 use governor::clock::{Clock as _, DefaultClock};
 
 use crate::http::problem::problem_response;
@@ -27,6 +36,12 @@ use crate::state::AppState;
 /// A request body above this size (or of unknown size) counts as a large upload.
 pub const LARGE_BODY_BYTES: u64 = 1024 * 1024;
 
+/// The slowest a body may arrive once past the first `body_timeout`: 32 KiB a second.
+pub const MIN_BODY_RATE: u64 = 32 * 1024;
+
+/// The longest any body may take to arrive.
+pub const MAX_BODY_SECONDS: u64 = 300;
+
 /// How much work the service takes at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -34,6 +49,9 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Of those, large uploads (imports) at once.
     pub max_large_uploads: usize,
+    /// Requests one client may have open at once (bodies being read, or being worked on);
+    /// beyond it 429.
+    pub max_per_client: usize,
     /// Sustained requests per second per client; 0 turns the rate limit off.
     pub rate_per_second: u32,
     /// Requests a client may send in a burst above the sustained rate.
@@ -42,6 +60,8 @@ pub struct Limits {
     /// token counts against the last address of `X-Forwarded-For` (the one the proxy added).
     /// Only for a service reachable through the proxy alone, or clients could pick their key.
     pub trust_forwarded_for: bool,
+    /// Time for a whole request body to arrive (more for large bodies, at [`MIN_BODY_RATE`]).
+    pub body_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -49,9 +69,11 @@ impl Default for Limits {
         Limits {
             max_in_flight: 64,
             max_large_uploads: 4,
+            max_per_client: 16,
             rate_per_second: 50,
             burst: 100,
             trust_forwarded_for: false,
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -64,6 +86,8 @@ pub struct Guard {
     limits: Limits,
     in_flight: AtomicUsize,
     large: AtomicUsize,
+    /// Requests open per client.
+    open: Mutex<HashMap<String, usize>>,
     clients: Option<ClientLimiter>,
 }
 
@@ -77,6 +101,7 @@ impl Guard {
             limits,
             in_flight: AtomicUsize::new(0),
             large: AtomicUsize::new(0),
+            open: Mutex::new(HashMap::new()),
             clients,
         }
     }
@@ -107,24 +132,52 @@ impl Guard {
         })
     }
 
-    /// Slots for one request, or `None` when the service is at its limit.
-    fn admit(&self, large: bool) -> Option<Admission<'_>> {
-        let request = Slot::take(&self.in_flight, self.limits.max_in_flight)?;
-        let upload = match large {
-            true => Some(Slot::take(&self.large, self.limits.max_large_uploads)?),
-            false => None,
-        };
-        Some(Admission {
-            _request: request,
-            _upload: upload,
+    /// A request of `client` opened, or `None` when the client has `max` open already.
+    fn open(&self, client: &str, max: usize) -> Option<Opened<'_>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(client.to_owned()).or_insert(0);
+        if *n >= max {
+            if *n == 0 {
+                open.remove(client);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(Opened {
+            guard: self,
+            client: client.to_owned(),
         })
+    }
+
+    /// A slot for one request, or `None` when the service is at its limit.
+    fn admit(&self) -> Option<Slot<'_>> {
+        Slot::take(&self.in_flight, self.limits.max_in_flight)
+    }
+
+    /// The time a body of `length` bytes (None: unknown) may take to arrive.
+    pub fn body_deadline(&self, length: Option<u64>) -> Duration {
+        let extra = length.unwrap_or(crate::MAX_UPLOAD_BYTES as u64) / MIN_BODY_RATE;
+        (self.limits.body_timeout + Duration::from_secs(extra))
+            .min(Duration::from_secs(MAX_BODY_SECONDS))
     }
 }
 
-/// What an admitted request holds until it is answered (or cancelled).
-struct Admission<'a> {
-    _request: Slot<'a>,
-    _upload: Option<Slot<'a>>,
+/// One open request of a client, closed when dropped.
+struct Opened<'a> {
+    guard: &'a Guard,
+    client: String,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        let mut open = self.guard.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// One taken unit of a counter, given back when dropped.
@@ -146,16 +199,33 @@ impl Drop for Slot<'_> {
     }
 }
 
-fn is_large(req: &ServiceRequest) -> bool {
+/// The declared length of the body (`None`: unknown, as with chunked transfer), and whether
+/// there is a body at all.
+fn body_length(req: &ServiceRequest) -> (bool, Option<u64>) {
     let headers = req.headers();
     if headers.contains_key(header::TRANSFER_ENCODING) {
-        return true;
+        return (true, None);
     }
-    headers
+    match headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > LARGE_BODY_BYTES)
+    {
+        Some(0) | None => (false, Some(0)),
+        Some(n) => (true, Some(n)),
+    }
+}
+
+/// The address a request comes from: the peer, or behind a trusted proxy the address the proxy
+/// saw.
+pub fn source_address(req: &actix_web::HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for && let Some(ip) = forwarded_client(req.headers()) {
+        return ip.to_string();
+    }
+    match req.peer_addr() {
+        Some(addr) => addr.ip().to_string(),
+        None => "unknown".to_owned(),
+    }
 }
 
 /// The client a request is counted against.
@@ -165,15 +235,10 @@ fn client_of(req: &ServiceRequest, state: &AppState) -> String {
         req.extensions_mut().insert(principal);
         return key;
     }
-    if state.guard.limits.trust_forwarded_for
-        && let Some(ip) = forwarded_client(req.headers())
-    {
-        return format!("ip:{ip}");
-    }
-    match req.peer_addr() {
-        Some(addr) => format!("ip:{}", addr.ip()),
-        None => "ip:unknown".to_owned(),
-    }
+    format!(
+        "ip:{}",
+        source_address(req.request(), state.guard.limits.trust_forwarded_for)
+    )
 }
 
 /// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` header.
@@ -202,12 +267,57 @@ fn refuse<B>(
     if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, value);
     }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     req.into_response(res).map_into_right_body()
 }
 
+/// Why a body could not be read.
+enum BodyFailure {
+    TooLarge,
+    TimedOut,
+    Broken,
+}
+
+/// Reads the whole body within `deadline`, never waiting more than `idle` for the next bytes,
+/// and at most `limit` bytes.
+async fn read_body(
+    payload: Payload,
+    limit: usize,
+    deadline: Duration,
+    idle: Duration,
+) -> Result<web::Bytes, BodyFailure> {
+    let read = async move {
+        let mut payload = payload;
+        let mut body = web::BytesMut::new();
+        loop {
+            let next = tokio::time::timeout(idle, payload.next())
+                .await
+                .map_err(|_| BodyFailure::TimedOut)?;
+            let Some(chunk) = next else {
+                return Ok(body.freeze());
+            };
+            let chunk = chunk.map_err(|_| BodyFailure::Broken)?;
+            if body.len() + chunk.len() > limit {
+                return Err(BodyFailure::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(result) => result,
+        Err(_) => Err(BodyFailure::TimedOut),
+    }
+}
+
+/// The largest body a request without a valid token may send (a sign-in).
+pub const ANONYMOUS_BODY_BYTES: usize = 16 * 1024;
+
 /// The middleware: `App::wrap(actix_web::middleware::from_fn(guard::admit))`.
 pub async fn admit<B: MessageBody>(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if !req.path().starts_with("/api/") || req.path() == crate::OPENAPI_PATH {
@@ -216,8 +326,123 @@ pub async fn admit<B: MessageBody>(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await.map(|r| r.map_into_left_body());
     };
-    // Capacity first: refusing at capacity must cost nothing (no token check, no lookup).
-    let Some(_slot) = state.guard.admit(is_large(&req)) else {
+    let guard = &state.guard;
+    let client = client_of(&req, &state);
+    // A client holds at most a share of the service, body reading and work together.
+    let Some(_opened) = guard.open(&client, guard.limits.max_per_client) else {
+        state.metrics.rate_limited.inc();
+        return Ok(refuse(
+            req,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+            &format!(
+                "more than {} requests open at once from this client; retry after 1 s",
+                guard.limits.max_per_client
+            ),
+            1,
+        ));
+    };
+    // The body arrives whole, in time, before the request counts against capacity.
+    let (has_body, length) = body_length(&req);
+    let signed = req
+        .extensions()
+        .get::<innoreport_core::Principal>()
+        .is_some();
+    // Without a valid token only a sign-in has a body worth reading: other requests are answered
+    // 401 by their handler before any of their body is read.
+    let is_sign_in = req.path() == "/api/v1/auth/token";
+    if has_body && !signed && !is_sign_in {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    }
+    let limit = if signed {
+        crate::MAX_UPLOAD_BYTES
+    } else {
+        ANONYMOUS_BODY_BYTES
+    };
+    let large = signed && has_body && length.is_none_or(|n| n > LARGE_BODY_BYTES);
+    // One large upload at a time per client.
+    let _large_for_client = match large {
+        true => match guard.open(&format!("large:{client}"), 1) {
+            Some(o) => Some(o),
+            None => {
+                state.metrics.rate_limited.inc();
+                return Ok(refuse(
+                    req,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    "Too many requests",
+                    "one large upload at a time per client; retry after 1 s",
+                    1,
+                ));
+            }
+        },
+        false => None,
+    };
+    let _upload = match large {
+        true => match Slot::take(&guard.large, guard.limits.max_large_uploads) {
+            Some(slot) => Some(slot),
+            None => {
+                state.metrics.shed.inc();
+                return Ok(refuse(
+                    req,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "Service overloaded",
+                    "the service is receiving as many large uploads as it takes at once; retry after 1 s",
+                    1,
+                ));
+            }
+        },
+        false => None,
+    };
+    if has_body {
+        let deadline = guard.body_deadline(length);
+        match read_body(
+            req.take_payload(),
+            limit,
+            deadline,
+            guard.limits.body_timeout,
+        )
+        .await
+        {
+            Ok(body) => req.set_payload(Payload::from(body)),
+            Err(BodyFailure::TooLarge) => {
+                return Ok(refuse(
+                    req,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "Payload too large",
+                    "The request body is larger than this endpoint accepts.",
+                    0,
+                ));
+            }
+            Err(BodyFailure::TimedOut) => {
+                return Ok(refuse(
+                    req,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "Request timeout",
+                    &format!(
+                        "the request body did not arrive within {} s",
+                        deadline.as_secs()
+                    ),
+                    1,
+                ));
+            }
+            Err(BodyFailure::Broken) => {
+                return Ok(refuse(
+                    req,
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    "Bad request",
+                    "the request body could not be read",
+                    0,
+                ));
+            }
+        }
+    }
+    let Some(_slot) = guard.admit() else {
         state.metrics.shed.inc();
         return Ok(refuse(
             req,
@@ -228,12 +453,11 @@ pub async fn admit<B: MessageBody>(
             1,
         ));
     };
-    let client = client_of(&req, &state);
-    if let Err(wait) = state.guard.check_rate(&client) {
+    if let Err(wait) = guard.check_rate(&client) {
         state.metrics.rate_limited.inc();
         let detail = format!(
             "more than {} requests a second from this client; retry after {wait} s",
-            state.guard.limits.rate_per_second
+            guard.limits.rate_per_second
         );
         return Ok(refuse(
             req,
@@ -255,40 +479,61 @@ mod tests {
         Limits {
             max_in_flight,
             max_large_uploads,
+            max_per_client: 2,
             rate_per_second: 2,
             burst: 3,
             trust_forwarded_for: false,
+            body_timeout: Duration::from_secs(10),
         }
     }
 
     #[test]
     fn slots_are_limited_and_given_back_when_dropped() {
         let guard = Guard::new(limits(2, 1));
-        let a = guard.admit(false).expect("first");
-        let b = guard.admit(false).expect("second");
-        assert!(guard.admit(false).is_none(), "third is refused");
+        let a = guard.admit().expect("first");
+        let b = guard.admit().expect("second");
+        assert!(guard.admit().is_none(), "third is refused");
         assert_eq!(guard.in_flight(), 2);
         drop(a);
         assert_eq!(guard.in_flight(), 1);
-        let c = guard.admit(true).expect("a large upload fits again");
-        drop((b, c));
+        drop(b);
         assert_eq!(guard.in_flight(), 0);
-        assert_eq!(guard.large.load(Ordering::Relaxed), 0);
     }
 
     #[test]
-    fn large_uploads_have_their_own_smaller_allowance() {
+    fn a_client_holds_only_its_share_of_open_requests() {
         let guard = Guard::new(limits(10, 1));
-        let upload = guard.admit(true).expect("one upload");
-        assert!(guard.admit(true).is_none(), "a second upload waits");
-        assert_eq!(
-            guard.in_flight(),
-            1,
-            "the refused upload gave its slot back"
+        let a = guard.open("ip:1", 2).expect("first");
+        let _b = guard.open("ip:1", 2).expect("second");
+        assert!(
+            guard.open("ip:1", 2).is_none(),
+            "a third from the same client waits"
         );
-        let _small = guard.admit(false).expect("small requests still pass");
-        drop(upload);
-        assert!(guard.admit(true).is_some());
+        assert!(
+            guard.open("sub:x", 2).is_some(),
+            "another client is not affected"
+        );
+        drop(a);
+        assert!(
+            guard.open("ip:1", 2).is_some(),
+            "a closed request frees its place"
+        );
+        drop(_b);
+        assert!(
+            guard.open.lock().unwrap().len() <= 1,
+            "clients with nothing open are forgotten"
+        );
+    }
+
+    #[test]
+    fn a_body_has_its_time_plus_time_for_its_size() {
+        let guard = Guard::new(limits(10, 1));
+        assert_eq!(guard.body_deadline(Some(50)), Duration::from_secs(10));
+        assert_eq!(
+            guard.body_deadline(Some(3_200 * 1024)),
+            Duration::from_secs(110)
+        );
+        assert!(guard.body_deadline(None) <= Duration::from_secs(MAX_BODY_SECONDS));
     }
 
     #[test]

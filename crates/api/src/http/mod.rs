@@ -5,6 +5,7 @@ pub mod auth;
 pub mod conditional;
 pub mod export;
 pub mod guard;
+pub mod headers;
 pub mod pagination;
 pub mod problem;
 pub mod query;

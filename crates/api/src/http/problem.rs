@@ -145,6 +145,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid { message, issues } => {
                 ApiError::Unprocessable(message, fields(issues))
             }
+            ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
             ServiceError::Forbidden(d) => ApiError::Forbidden(d.0),
             ServiceError::NotFound(m) => ApiError::NotFound(m),
             ServiceError::Conflict { message, issues } => {

@@ -1,19 +1,25 @@
 //! Signing in: a username and password for a short-lived bearer token.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::http::guard::source_address;
 use crate::http::problem::{ApiError, Problem};
 use crate::state::AppState;
 
-/// Login attempts per username: a burst of 10, then one every 6 seconds (10 a minute), so a
-/// password cannot be guessed by brute force.
+/// Sign-in attempts per source address on this replica: a burst of 30, then one every 2 s, so
+/// a flood of sign-ins (random usernames or not) from one address costs the service little.
+/// Guessing one username is slowed further by the back-off the application keeps per username
+/// and address (`innoreport_service::signin`).
 pub type LoginLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// Sign-in attempts a source address may make at once, then per minute.
+pub const SIGN_INS_PER_MINUTE: u32 = 30;
 
 pub fn login_limiter() -> LoginLimiter {
     governor::RateLimiter::keyed(governor::Quota::per_minute(
-        std::num::NonZeroU32::new(10).expect("non-zero"),
+        std::num::NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("non-zero"),
     ))
 }
 
@@ -43,32 +49,36 @@ pub struct TokenResponse {
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts for this username", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address, or for this username from this address (with Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many sign-ins at once; retry after the time given", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/auth/token")]
 pub async fn issue_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let TokenRequest { username, password } = body.into_inner();
-    if username.len() > 200 || password.len() > 1024 {
-        return Err(ApiError::Unauthorized("wrong username or password".into()));
-    }
+    let source = source_address(&req, state.guard.limits().trust_forwarded_for);
     let limiter = &state.login_limiter;
     if limiter.len() > 100_000 {
         limiter.retain_recent();
     }
-    if limiter.check_key(&username.to_lowercase()).is_err() {
+    if let Err(not_until) = limiter.check_key(&source) {
+        use governor::clock::Clock as _;
+        let wait = not_until
+            .wait_time_from(governor::clock::DefaultClock::default().now())
+            .as_secs()
+            .max(1);
         return Err(ApiError::TooManyRequests(
-            "too many login attempts for this username; wait a minute".into(),
-            60,
+            format!("too many sign-ins from this address; retry after {wait} s"),
+            wait,
         ));
     }
     let principal = state
-        .call(move |s| s.sign_in(&username, &password))
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("wrong username or password".into()))?;
+        .call(move |s| s.sign_in(&username, &password, &source))
+        .await?;
     let ttl = state.keys.ttl;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: state.keys.mint(&principal, ttl),
