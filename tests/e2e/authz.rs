@@ -58,6 +58,8 @@ enum Act {
     Targets,
     Users,
     Framework,
+    /// A login's own password: only a login's token has one (operator tokens get 403).
+    OwnPassword,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +80,13 @@ fn expected(role: Option<Role>, act: Act, scope: Scope) -> Expect {
         Act::Login => return Unauthorized, // a wrong password, whoever asks
         _ => {}
     }
-    let Some(role) = role else {
+    let Some(_) = role else {
         return Unauthorized;
     };
+    if act == Act::OwnPassword {
+        return Forbidden; // every caller of the matrix holds an operator token
+    }
+    let role = role.expect("checked above");
     let in_province = |s: Scope| match s {
         Scope::Any | Scope::Ranking => true,
         Scope::Nation => false,
@@ -379,6 +385,48 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 )
             }),
         ),
+        "GET /api/v1/users" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/users".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/users?province={p}"))
+            }));
+            (Act::Users, v)
+        }
+        "GET /api/v1/users/{username}" => (
+            Act::Users,
+            communes(&|c| get(format!("/api/v1/users/matrix-login-{c}"))),
+        ),
+        "PATCH /api/v1/users/{username}" => (
+            Act::Users,
+            communes(&|c| {
+                send(
+                    "PATCH",
+                    format!("/api/v1/users/matrix-login-{c}"),
+                    json!({"display_name": format!("matrix {cell}")}),
+                )
+            }),
+        ),
+        "POST /api/v1/users/{username}/password" => (
+            Act::Users,
+            communes(&|c| {
+                send(
+                    "POST",
+                    format!("/api/v1/users/matrix-login-{c}/password"),
+                    json!({}),
+                )
+            }),
+        ),
+        "POST /api/v1/auth/password" => (
+            Act::OwnPassword,
+            vec![(
+                Scope::Any,
+                send(
+                    "POST",
+                    "/api/v1/auth/password".into(),
+                    json!({"current_password": "x", "new_password": "một mật khẩu mới dài"}),
+                ),
+            )],
+        ),
         "POST /api/v1/users" => (
             Act::Users,
             communes(&|c| {
@@ -476,6 +524,17 @@ async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
             )
             .await;
         assert_eq!(res.status, 200, "seed target: {}", res.text());
+    }
+    // And a login in every place, to read and manage.
+    for c in &at.communes {
+        let res = app
+            .post_json(
+                Some(&admin),
+                "/api/v1/users",
+                &json!({"username": format!("matrix-login-{c}"), "role": "commune_officer", "commune": c}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "seed login: {}", res.text());
     }
     let framework = app.get_as(&admin, "/api/v1/index/framework").await.json();
 

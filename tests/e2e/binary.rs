@@ -92,7 +92,7 @@ async fn serve_migrates_seeds_answers_and_stops_gracefully_on_sigterm() {
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
 }
 
-struct Process(std::process::Child);
+pub(crate) struct Process(pub std::process::Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -101,7 +101,7 @@ impl Drop for Process {
     }
 }
 
-async fn start(db: &TestDatabase) -> (Process, String) {
+pub(crate) async fn start(db: &TestDatabase) -> (Process, String) {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_innoreport"))
         .args([

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod analysis;
 mod audit;
 mod auth;

@@ -341,6 +341,7 @@ async fn what_if_reveals_no_more_than_aggregates_would() {
 async fn text_a_spreadsheet_would_run_is_neutralised_in_every_csv() {
     let app = TestApp::spawn_at("2026-02-10T03:00:00Z").await;
     let admin = token(Role::Admin, None, None);
+    // Usernames a spreadsheet would run are not accepted any more...
     for name in ["-cmd", "@sum"] {
         let res = app
             .post_json(
@@ -349,16 +350,30 @@ async fn text_a_spreadsheet_would_run_is_neutralised_in_every_csv() {
                 &json!({"username": name, "role": "national_analyst", "password": "một-mật-khẩu-dài-đủ"}),
             )
             .await;
-        assert_eq!(res.status, 201, "{}", res.text());
+        let p = assert_problem(&res, 422);
+        assert_eq!(p["errors"][0]["code"], "invalid_username");
     }
-    let changes = app
-        .get_as(&admin, "/api/v1/changes.csv?action=user.create")
-        .await
-        .text();
-    assert!(
-        changes.contains(",'-cmd,") && changes.contains(",'@sum,"),
-        "{changes}"
+    // ...and a comment that would is neutralised in the change log's CSV (a target's subject
+    // holds no text of the caller's; the actor of an operator token does).
+    let odd = crate::support::keys().mint(
+        &innoreport_core::Principal {
+            subject: "=cmd|' /C calc'!A0".into(),
+            role: Role::Admin,
+            province: None,
+            commune: None,
+        },
+        Duration::from_secs(600),
     );
+    let res = app
+        .put_json(
+            &odd,
+            "/api/v1/targets/2026/03808",
+            &json!({"values": {"staff_total": 3}}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let changes = app.get_as(&admin, "/api/v1/changes.csv").await.text();
+    assert!(changes.contains(",'=cmd|' /C calc'!A0,"), "{changes}");
     // A pillar named like a formula, in the index CSV's header.
     let mut framework = app.get("/api/v1/index/framework").await.json();
     framework["pillars"][0]["name"] = json!("=HYPERLINK(\"http://x.example\")");

@@ -63,12 +63,25 @@ pub struct TokenArgs {
     /// 5-digit commune code (commune officers).
     #[arg(long)]
     pub commune: Option<String>,
-    /// Lifetime: seconds, or with a unit (90s, 15m, 1h, 7d).
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    /// Lifetime: seconds, or with a unit (90s, 15m, 1h, 7d); at most 30 days.
+    #[arg(long, default_value = "1h", value_parser = parse_token_ttl)]
     pub ttl: std::time::Duration,
-    /// The token's subject.
-    #[arg(long, default_value = "operator")]
+    /// Who the token speaks for, as the change log and every revision will name it (e.g. the
+    /// operator's login, or the system it is for).
+    #[arg(long)]
     pub sub: String,
+}
+
+/// The longest lifetime of a token from `innoreport token`.
+pub const MAX_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
+
+/// A token lifetime: a duration of at most [`MAX_TOKEN_TTL`].
+pub fn parse_token_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d > MAX_TOKEN_TTL {
+        return Err(format!("{s} is longer than the 30 days a token may live"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -85,6 +98,41 @@ pub enum UserCommand {
         #[arg(long)]
         commune: Option<String>,
         /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List logins (all, or filtered).
+    List {
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long)]
+        commune: Option<String>,
+        /// Only disabled (true) or enabled (false) logins.
+        #[arg(long)]
+        disabled: Option<bool>,
+    },
+    /// Show one login.
+    Show { username: String },
+    /// Disable a login: it signs in to nothing and its tokens end at once.
+    Disable { username: String },
+    /// Enable a disabled login.
+    Enable { username: String },
+    /// Change a login's role and scope (its tokens end at once).
+    SetRole {
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Reset a login's password: a new one is generated and printed once, or read from
+    /// standard input with --password-stdin. Its tokens end at once.
+    ResetPassword {
+        username: String,
         #[arg(long)]
         password_stdin: bool,
     },
@@ -356,6 +404,9 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("h").is_err());
+        assert!(parse_token_ttl("30d").is_ok());
+        assert!(parse_token_ttl("31d").is_err());
+        assert!(parse_token_ttl("36500d").is_err());
     }
 
     #[test]

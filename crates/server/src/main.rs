@@ -1,11 +1,6 @@
-use std::io::BufRead;
-
 use clap::Parser;
-use innoreport_core::{CommuneCode, Principal, ProvinceCode, Role};
-use innoreport_server::startup::{
-    Application, bootstrap_admin, init_tracing, prepare_store, token_keys,
-};
-use innoreport_server::{Cli, Command, Config, TokenArgs, UserCommand};
+use innoreport_server::startup::{Application, bootstrap_admin, init_tracing, prepare_store};
+use innoreport_server::{Cli, Command, Config};
 
 /// mimalloc returns freed memory to the system (glibc's malloc kept the live view's load-time
 /// garbage resident) and serves the aggregator's many small allocations faster.
@@ -34,14 +29,8 @@ fn main() -> std::process::ExitCode {
         .and_then(|s| s.seed().map_err(Into::into))
         .map(|seeded| tracing::info!(?seeded, "reference data loaded"))
         .map_err(Into::into),
-        Command::Token(args) => mint_token(&config, args),
-        Command::User(UserCommand::Create {
-            username,
-            role,
-            province,
-            commune,
-            password_stdin,
-        }) => create_user(&config, username, role, province, commune, password_stdin),
+        Command::Token(args) => innoreport_server::cli::mint_token(&config, args),
+        Command::User(command) => innoreport_server::cli::user(&config, command),
         Command::Demo(args) => demo(&config, args),
         Command::Serve => serve(config),
         Command::Openapi => unreachable!("handled above"),
@@ -107,103 +96,4 @@ fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failur
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {
-    let store = prepare_store(config)?;
-    let role: Role = args.role.parse()?;
-    let commune = args
-        .commune
-        .as_deref()
-        .map(CommuneCode::parse)
-        .transpose()?;
-    let mut province = args
-        .province
-        .as_deref()
-        .map(ProvinceCode::parse)
-        .transpose()?;
-    if let Some(c) = &commune {
-        let mut conn = store.conn()?;
-        let of_commune = innoreport_store::reference::commune_province(&mut conn, c.as_str())?
-            .ok_or_else(|| format!("there is no commune {c}"))?;
-        match &province {
-            Some(p) if p.as_str() != of_commune => {
-                return Err(format!("commune {c} is in province {of_commune}, not {p}").into());
-            }
-            Some(_) => {}
-            None => province = Some(ProvinceCode::parse(&of_commune)?),
-        }
-    }
-    let principal = Principal {
-        subject: args.sub,
-        role,
-        province,
-        commune,
-    };
-    principal.check_shape()?;
-    let keys = token_keys(config, &store)?;
-    println!("{}", keys.mint(&principal, args.ttl));
-    Ok(())
-}
-
-fn create_user(
-    config: &Config,
-    username: String,
-    role: String,
-    province: Option<String>,
-    commune: Option<String>,
-    password_stdin: bool,
-) -> Result<(), Failure> {
-    let store = prepare_store(config)?;
-    let password = if password_stdin {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        Some(line.trim_end_matches(['\r', '\n']).to_owned())
-    } else {
-        None
-    };
-    let account = innoreport_service::accounts::NewAccount {
-        username,
-        role: Some(role.parse()?),
-        province,
-        commune,
-        password,
-        display_name: String::new(),
-    };
-    let mut conn = store.conn()?;
-    match innoreport_service::accounts::create_account(
-        &mut conn,
-        account,
-        "innoreport user create (command line)",
-        chrono::Utc::now(),
-    ) {
-        Ok(created) => {
-            println!(
-                "created {} ({}{}{})",
-                created.username,
-                created.role,
-                created
-                    .province
-                    .as_deref()
-                    .map(|p| format!(", province {p}"))
-                    .unwrap_or_default(),
-                created
-                    .commune
-                    .as_deref()
-                    .map(|c| format!(", commune {c}"))
-                    .unwrap_or_default()
-            );
-            if let Some(p) = created.generated_password {
-                println!("password: {p}");
-            }
-            Ok(())
-        }
-        Err(innoreport_service::ServiceError::Invalid { issues, .. }) => Err(issues
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ")
-            .into()),
-        Err(e) => Err(e.chain().into()),
-    }
 }

@@ -74,6 +74,7 @@ pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
     let password = random_token(15);
     let user = innoreport_store::users::NewUser::new(
         "admin",
+        "admin",
         innoreport_service::accounts::hash_password(&password),
         "admin",
         None,

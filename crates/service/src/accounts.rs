@@ -1,5 +1,14 @@
-//! Logins: creating them (for `innoreport user create` and for province admins through the
-//! API, one set of rules for both), passwords, and signing in.
+//! Logins and their life: creating, listing, changing role and scope, disabling and enabling,
+//! resetting and changing passwords — for the API and the `innoreport user` commands alike, one
+//! set of rules. Province admins manage the logins of their province; admins all of them.
+//! Nothing is deleted (a revision names its author forever). Every action goes to the change log
+//! in its own transaction, and every action that changes what a login may do (disabling, a new
+//! role or scope, a new password) ends its tokens at once: tokens carry the login's version,
+//! checked on each request (see [`Service::login_state`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -9,9 +18,14 @@ use chrono::{DateTime, Utc};
 use innoreport_core::validation::Issue;
 use innoreport_core::{Action, CommuneCode, Principal, ProvinceCode, Role, Target};
 use innoreport_store::DbConnection;
-use innoreport_store::users::{NewUser, UserRow, create_user_logged};
+use innoreport_store::users::{NewUser, UserFilter, UserRow, UserUpdate, create_user_logged};
 
+use crate::signin::normalise_username;
 use crate::{Service, ServiceError};
+
+/// How long a replica trusts what it read of a login's state: a change made on another replica
+/// ends that login's tokens here within this time (at once on the replica that made it).
+pub const LOGIN_STATE_TTL: Duration = Duration::from_secs(1);
 
 /// `n` random bytes, base64url.
 pub fn random_token(n: usize) -> String {
@@ -40,6 +54,93 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A hash to verify against when the user does not exist.
+pub(crate) fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
+}
+
+/// A generated password: 20 characters of base64url (120 bits).
+pub fn generated_password() -> String {
+    random_token(15)
+}
+
+/// The usernames accepted: 1 to 64 of ASCII letters, digits and `- _ . @`, not starting with
+/// `-` or `@` (which spreadsheets read as formulas). Compared regardless of case.
+pub fn check_username(username: &str) -> Option<Issue> {
+    let ok = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        && !username.starts_with(['-', '@']);
+    (!ok).then(|| {
+        Issue::new(
+            "username",
+            "invalid_username",
+            "1 to 64 characters: letters, digits, - _ . @ (not first - or @)",
+        )
+    })
+}
+
+/// A login as a manager sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    pub username: String,
+    pub role: Role,
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub display_name: String,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The principal a stored login speaks for.
+pub fn principal_of(user: &UserRow) -> Result<Principal, ServiceError> {
+    let bad = |what: &str| ServiceError::bug(format!("login {}: {what}", user.username));
+    Ok(Principal {
+        subject: user.username.clone(),
+        role: user.role.parse::<Role>().map_err(|_| bad("unknown role"))?,
+        province: user
+            .province_code
+            .as_deref()
+            .map(ProvinceCode::parse)
+            .transpose()
+            .map_err(|_| bad("bad province"))?,
+        commune: user
+            .commune_code
+            .as_deref()
+            .map(CommuneCode::parse)
+            .transpose()
+            .map_err(|_| bad("bad commune"))?,
+    })
+}
+
+fn login_of(user: &UserRow) -> Result<Login, ServiceError> {
+    Ok(Login {
+        username: user.username.clone(),
+        role: user
+            .role
+            .parse()
+            .map_err(|_| ServiceError::bug(format!("login {}: unknown role", user.username)))?,
+        province: user.province_code.clone(),
+        commune: user.commune_code.clone(),
+        display_name: user.display_name.clone(),
+        disabled: user.disabled,
+        created_at: user.created_at.and_utc(),
+        updated_at: user.updated_at.unwrap_or(user.created_at).and_utc(),
+    })
+}
+
+/// The target a login lives in: its province, or the nation for national roles.
+fn home<'a>(role: Role, province: Option<&'a str>) -> Target<'a> {
+    match (role.needs_province(), province) {
+        (true, Some(p)) => Target::Province(p),
+        _ => Target::Nation,
+    }
+}
+
 /// A login to create.
 #[derive(Debug, Clone, Default)]
 pub struct NewAccount {
@@ -65,63 +166,17 @@ pub struct CreatedAccount {
     pub generated_password: Option<String>,
 }
 
-/// The principal a stored login speaks for.
-pub fn principal_of(user: &UserRow) -> Result<Principal, ServiceError> {
-    let bad = |what: &str| ServiceError::bug(format!("login {}: {what}", user.username));
-    Ok(Principal {
-        subject: user.username.clone(),
-        role: user.role.parse::<Role>().map_err(|_| bad("unknown role"))?,
-        province: user
-            .province_code
-            .as_deref()
-            .map(ProvinceCode::parse)
-            .transpose()
-            .map_err(|_| bad("bad province"))?,
-        commune: user
-            .commune_code
-            .as_deref()
-            .map(CommuneCode::parse)
-            .transpose()
-            .map_err(|_| bad("bad commune"))?,
-    })
-}
-
-/// Validates and creates a login as `actor` (already authorized); the login and its change-log
-/// entry are one transaction.
-pub fn create_account(
+/// Resolves a role's scope: the commune's province when only the commune is named; every
+/// problem listed. Returns the principal the login would speak for.
+fn scope_of(
     conn: &mut DbConnection,
-    account: NewAccount,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<CreatedAccount, ServiceError> {
-    let mut issues = Vec::new();
-    let username = account.username.trim().to_owned();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-    {
-        issues.push(Issue::new(
-            "username",
-            "invalid_username",
-            "1 to 64 characters: letters, digits, - _ . @",
-        ));
-    }
-    if let Some(p) = &account.password
-        && p.chars().count() < 12
-    {
-        issues.push(Issue::new(
-            "password",
-            "too_short",
-            "a password has at least 12 characters",
-        ));
-    }
-    let Some(role) = account.role else {
-        issues.push(Issue::new("role", "required", "name the login's role"));
-        return Err(ServiceError::invalid("account", issues));
-    };
-    let commune = match &account.commune {
+    username: &str,
+    role: Role,
+    province: Option<&str>,
+    commune: Option<&str>,
+    issues: &mut Vec<Issue>,
+) -> Result<Option<Principal>, ServiceError> {
+    let commune = match commune {
         Some(c) => match CommuneCode::parse(c) {
             Ok(code) => match innoreport_store::reference::commune_province(conn, c)? {
                 Some(p) => Some((code, p)),
@@ -141,12 +196,12 @@ pub fn create_account(
         },
         None => None,
     };
-    let province = match (&account.province, &commune) {
+    let province = match (province, &commune) {
         (Some(p), Some((_, of_commune))) if p != of_commune => {
             issues.push(Issue::new(
                 "province",
                 "mismatch",
-                format!("commune is in province {of_commune}, not {p}"),
+                format!("the commune is in province {of_commune}, not {p}"),
             ));
             None
         }
@@ -167,26 +222,59 @@ pub fn create_account(
         (None, _) => None,
     };
     let principal = Principal {
-        subject: username.clone(),
+        subject: username.to_owned(),
         role,
         province,
         commune: commune.map(|(c, _)| c),
     };
-    if issues.is_empty()
-        && let Err(why) = principal.check_shape()
-    {
-        issues.push(Issue::new("role", "scope_mismatch", why));
-    }
     if !issues.is_empty() {
-        return Err(ServiceError::invalid("account", issues));
+        return Ok(None);
     }
-    let generated = account.password.is_none().then(|| random_token(15));
+    if let Err(why) = principal.check_shape() {
+        issues.push(Issue::new("role", "scope_mismatch", why));
+        return Ok(None);
+    }
+    Ok(Some(principal))
+}
+
+/// Validates and creates a login as `actor` (already authorized); the login and its change-log
+/// entry are one transaction.
+pub fn create_account(
+    conn: &mut DbConnection,
+    account: NewAccount,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<CreatedAccount, ServiceError> {
+    let mut issues = Vec::new();
+    let username = account.username.trim().to_owned();
+    issues.extend(check_username(&username));
+    if let Some(p) = &account.password {
+        issues.extend(crate::passwords::check(p, &username, "password"));
+    }
+    let Some(role) = account.role else {
+        issues.push(Issue::new("role", "required", "name the login's role"));
+        return Err(ServiceError::invalid("account", issues));
+    };
+    let principal = scope_of(
+        conn,
+        &username,
+        role,
+        account.province.as_deref(),
+        account.commune.as_deref(),
+        &mut issues,
+    )?;
+    let Some(principal) = principal.filter(|_| issues.is_empty()) else {
+        return Err(ServiceError::invalid("account", issues));
+    };
+    let generated = account.password.is_none().then(generated_password);
     let password = account
         .password
         .or_else(|| generated.clone())
         .expect("one of the two is set");
+    let key = normalise_username(&username);
     let mut user = NewUser::new(
         &username,
+        &key,
         hash_password(&password),
         role.as_str(),
         principal.province.as_ref().map(|p| p.as_str()),
@@ -206,7 +294,9 @@ pub fn create_account(
     };
     if !create_user_logged(conn, &user, &change)? {
         return Err(ServiceError::Conflict {
-            message: format!("The username {username:?} is taken."),
+            message: format!(
+                "The username {username:?} is taken (usernames are compared regardless of case)."
+            ),
             issues: vec![Issue::new("username", "taken", "choose another username")],
         });
     }
@@ -219,15 +309,83 @@ pub fn create_account(
     })
 }
 
-/// The target a login lives in: its province, or the nation for national roles.
-fn home<'a>(role: Role, province: Option<&'a str>) -> Target<'a> {
-    match (role.needs_province(), province) {
-        (true, Some(p)) => Target::Province(p),
-        _ => Target::Nation,
+/// Filters of a login list.
+#[derive(Debug, Clone, Default)]
+pub struct LoginQuery {
+    pub role: Option<Role>,
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// A change of a login: fields left `None` are kept.
+#[derive(Debug, Clone, Default)]
+pub struct LoginChange {
+    pub role: Option<Role>,
+    /// With a role or alone: the new province (`Some(None)`: none, for a national role).
+    pub province: Option<Option<String>>,
+    pub commune: Option<Option<String>>,
+    pub disabled: Option<bool>,
+    pub display_name: Option<String>,
+}
+
+/// What a login's state is, for checking its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginState {
+    pub version: i32,
+    pub disabled: bool,
+}
+
+/// What this replica last read of logins' states.
+#[derive(Debug, Default)]
+pub struct LoginStates(Mutex<HashMap<String, (Instant, Option<LoginState>)>>);
+
+impl LoginStates {
+    fn fresh(&self, username: &str) -> Option<Option<LoginState>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(username)
+            .filter(|(at, _)| at.elapsed() < LOGIN_STATE_TTL)
+            .map(|(_, s)| *s)
+    }
+
+    fn put(&self, username: &str, state: Option<LoginState>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (at, _)| at.elapsed() < LOGIN_STATE_TTL);
+        }
+        map.insert(username.to_owned(), (Instant::now(), state));
+    }
+
+    fn forget(&self, username: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(username);
     }
 }
 
 impl Service {
+    /// The state of a login as this replica knows it without the database (None: not known
+    /// freshly, ask [`Service::login_state`]).
+    pub fn cached_login_state(&self, username: &str) -> Option<Option<LoginState>> {
+        self.login_states().fresh(username)
+    }
+
+    /// The state of a login (None: no such login), read again when older than
+    /// [`LOGIN_STATE_TTL`].
+    pub fn login_state(&self, username: &str) -> Result<Option<LoginState>, ServiceError> {
+        if let Some(s) = self.login_states().fresh(username) {
+            return Ok(s);
+        }
+        let user = innoreport_store::users::find_user(&mut *self.conn()?, username)?;
+        let state = user.map(|u| LoginState {
+            version: u.token_version,
+            disabled: u.disabled,
+        });
+        self.login_states().put(username, state);
+        Ok(state)
+    }
+
     /// Creates a login as `who`: a province admin creates logins of their own province; only
     /// an admin creates national ones.
     pub fn create_login(
@@ -245,12 +403,276 @@ impl Service {
         who.require(Action::ManageUsers, home(role, province.as_deref()))?;
         create_account(&mut conn, account, &who.subject, self.now())
     }
-}
 
-/// A hash to verify against when the user does not exist.
-pub(crate) fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
+    /// The store filter of `who`'s login list (403 for a filter outside what `who` manages).
+    fn login_filter(&self, who: &Principal, q: &LoginQuery) -> Result<UserFilter, ServiceError> {
+        let national = who.require(Action::ManageUsers, Target::Nation).is_ok();
+        let province = if national {
+            q.province.clone()
+        } else {
+            let own = who
+                .province
+                .as_ref()
+                .map(ToString::to_string)
+                .ok_or_else(|| ServiceError::forbidden("this role manages no logins"))?;
+            let asked = q.province.clone().unwrap_or_else(|| own.clone());
+            who.require(Action::ManageUsers, Target::Province(&asked))?;
+            Some(asked)
+        };
+        Ok(UserFilter {
+            role: q.role.map(|r| r.as_str().to_owned()),
+            province,
+            commune: q.commune.clone(),
+            disabled: q.disabled,
+            provincial_only: !national,
+        })
+    }
+
+    /// One page of the logins `who` manages, after the id `after`; returns the id of each.
+    pub fn logins(
+        &self,
+        who: &Principal,
+        q: &LoginQuery,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<(i64, Login)>, ServiceError> {
+        let filter = self.login_filter(who, q)?;
+        let rows = innoreport_store::users::list_users(&mut *self.conn()?, &filter, after, limit)?;
+        rows.iter().map(|u| Ok((u.id, login_of(u)?))).collect()
+    }
+
+    /// The login named `username` (exactly, or regardless of case), once `who` may manage it.
+    fn managed(
+        &self,
+        conn: &mut DbConnection,
+        who: &Principal,
+        username: &str,
+    ) -> Result<UserRow, ServiceError> {
+        let user = match innoreport_store::users::find_user(conn, username)? {
+            Some(u) => Some(u),
+            None => innoreport_store::users::find_by_key(conn, &normalise_username(username))?,
+        };
+        let user = user.ok_or_else(|| {
+            ServiceError::not_found(format!(
+                "There is no login {:?}.",
+                crate::reports::clip(username)
+            ))
+        })?;
+        let role: Role = user.role.parse().unwrap_or(Role::Admin);
+        who.require(
+            Action::ManageUsers,
+            home(role, user.province_code.as_deref()),
+        )?;
+        Ok(user)
+    }
+
+    /// One login `who` manages.
+    pub fn login(&self, who: &Principal, username: &str) -> Result<Login, ServiceError> {
+        let mut conn = self.conn()?;
+        login_of(&self.managed(&mut conn, who, username)?)
+    }
+
+    /// Changes a login's role, scope, display name or whether it is disabled. A change of role
+    /// or scope, or disabling, ends its tokens at once.
+    pub fn update_login(
+        &self,
+        who: &Principal,
+        username: &str,
+        change: LoginChange,
+    ) -> Result<Login, ServiceError> {
+        let mut conn = self.conn()?;
+        let user = self.managed(&mut conn, who, username)?;
+        let before = login_of(&user)?;
+        let mut issues = Vec::new();
+        let role = change.role.unwrap_or(before.role);
+        let rescoped =
+            change.role.is_some() || change.province.is_some() || change.commune.is_some();
+        let mut update = UserUpdate::default();
+        if rescoped {
+            // A new role keeps the scope unless a new one is named, as far as it fits the role.
+            let province = match &change.province {
+                Some(p) => p.clone(),
+                None if role.needs_province() => before.province.clone(),
+                None => None,
+            };
+            let commune = match &change.commune {
+                Some(c) => c.clone(),
+                None if role.needs_commune() => before.commune.clone(),
+                None => None,
+            };
+            let principal = scope_of(
+                &mut conn,
+                &user.username,
+                role,
+                province.as_deref(),
+                commune.as_deref(),
+                &mut issues,
+            )?;
+            if let Some(p) = &principal {
+                // The login must stay where the caller manages.
+                who.require(
+                    Action::ManageUsers,
+                    home(role, p.province.as_ref().map(|x| x.as_str())),
+                )?;
+                update.role = Some(role.as_str().to_owned());
+                update.province = Some(p.province.as_ref().map(ToString::to_string));
+                update.commune = Some(p.commune.as_ref().map(ToString::to_string));
+            }
+        }
+        if let Some(name) = &change.display_name
+            && name.chars().count() > 200
+        {
+            issues.push(Issue::new(
+                "display_name",
+                "too_long",
+                "a display name has at most 200 characters",
+            ));
+        }
+        if !issues.is_empty() {
+            return Err(ServiceError::invalid("change", issues));
+        }
+        if change.disabled == Some(true) && user.username == who.subject {
+            return Err(ServiceError::Conflict {
+                message: "A login cannot disable itself; another admin must.".into(),
+                issues: vec![Issue::new("disabled", "self", "ask another admin")],
+            });
+        }
+        update.disabled = change.disabled;
+        update.display_name = change.display_name.clone();
+        update.bump_version = rescoped || change.disabled == Some(true);
+        let action = match (change.disabled, rescoped) {
+            (Some(true), false) => "user.disable",
+            (Some(false), false) => "user.enable",
+            _ => "user.update",
+        };
+        let after_province = update.province.clone().unwrap_or(before.province.clone());
+        let detail = serde_json::json!({
+            "before": {"role": before.role.as_str(), "province": before.province, "commune": before.commune,
+                       "disabled": before.disabled, "display_name": before.display_name},
+            "after": {"role": role.as_str(), "province": after_province,
+                      "commune": update.commune.clone().unwrap_or(before.commune.clone()),
+                      "disabled": change.disabled.unwrap_or(before.disabled),
+                      "display_name": change.display_name.clone().unwrap_or(before.display_name.clone())},
+        });
+        innoreport_store::users::update_user_logged(
+            &mut conn,
+            user.id,
+            &update,
+            self.now(),
+            &innoreport_store::changes::NewChange {
+                at: self.now(),
+                actor: &who.subject,
+                action,
+                province: after_province.as_deref().or(before.province.as_deref()),
+                commune: before.commune.as_deref(),
+                subject: user.username.clone(),
+                detail,
+            },
+        )?;
+        self.login_states().forget(&user.username);
+        let user = innoreport_store::users::find_user(&mut conn, &user.username)?
+            .ok_or_else(|| ServiceError::bug("a login vanished"))?;
+        login_of(&user)
+    }
+
+    /// Resets a login's password: to `password` when given (checked), else to a generated one
+    /// returned once. Ends its tokens.
+    pub fn reset_password(
+        &self,
+        who: &Principal,
+        username: &str,
+        password: Option<String>,
+    ) -> Result<(Login, Option<String>), ServiceError> {
+        let mut conn = self.conn()?;
+        let user = self.managed(&mut conn, who, username)?;
+        if let Some(p) = &password {
+            let issues = crate::passwords::check(p, &user.username, "password");
+            if !issues.is_empty() {
+                return Err(ServiceError::invalid("password", issues));
+            }
+        }
+        let generated = password.is_none().then(generated_password);
+        let new = password.or_else(|| generated.clone()).expect("one is set");
+        self.set_password(&mut conn, &user, &new, &who.subject, "user.reset_password")?;
+        let user = innoreport_store::users::find_user(&mut conn, &user.username)?
+            .ok_or_else(|| ServiceError::bug("a login vanished"))?;
+        Ok((login_of(&user)?, generated))
+    }
+
+    /// A login changes its own password (the current one is checked). Ends its other tokens;
+    /// returns the principal and the new version for a fresh token.
+    pub fn change_own_password(
+        &self,
+        who: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(Principal, i32), ServiceError> {
+        let mut conn = self.conn()?;
+        let user =
+            innoreport_store::users::find_user(&mut conn, &who.subject)?.ok_or_else(|| {
+                ServiceError::forbidden("only a login changes its password (this token has none)")
+            })?;
+        drop(conn);
+        let ok = self.verify_pooled(current, Some(&user.password_hash))?;
+        if !ok {
+            return Err(ServiceError::invalid(
+                "password change",
+                vec![Issue::new(
+                    "current_password",
+                    "wrong",
+                    "the current password is not this one",
+                )],
+            ));
+        }
+        let mut issues = crate::passwords::check(new, &user.username, "new_password");
+        if new == current {
+            issues.push(Issue::new(
+                "new_password",
+                "unchanged",
+                "the new password is the current one",
+            ));
+        }
+        if !issues.is_empty() {
+            return Err(ServiceError::invalid("password change", issues));
+        }
+        let mut conn = self.conn()?;
+        self.set_password(&mut conn, &user, new, &who.subject, "user.change_password")?;
+        let user = innoreport_store::users::find_user(&mut conn, &user.username)?
+            .ok_or_else(|| ServiceError::bug("a login vanished"))?;
+        Ok((principal_of(&user)?, user.token_version))
+    }
+
+    fn set_password(
+        &self,
+        conn: &mut DbConnection,
+        user: &UserRow,
+        password: &str,
+        actor: &str,
+        action: &str,
+    ) -> Result<(), ServiceError> {
+        let hash = hash_password(password);
+        innoreport_store::users::update_user_logged(
+            conn,
+            user.id,
+            &UserUpdate {
+                password_hash: Some(hash),
+                bump_version: true,
+                ..UserUpdate::default()
+            },
+            self.now(),
+            &innoreport_store::changes::NewChange {
+                at: self.now(),
+                actor,
+                action,
+                province: user.province_code.as_deref(),
+                commune: user.commune_code.as_deref(),
+                subject: user.username.clone(),
+                detail: serde_json::json!({"username": user.username}),
+            },
+        )?;
+        self.login_states().forget(&user.username);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -264,5 +686,16 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn usernames_are_plain_and_never_start_like_a_formula() {
+        assert!(check_username("xa-muong-la").is_none());
+        assert!(check_username("Victim14").is_none());
+        assert!(check_username("-cmd").is_some());
+        assert!(check_username("@sum").is_some());
+        assert!(check_username("tên có dấu").is_some());
+        assert!(check_username("").is_some());
+        assert!(check_username(&"a".repeat(65)).is_some());
     }
 }

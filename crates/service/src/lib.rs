@@ -22,6 +22,7 @@ pub mod error;
 pub mod imports;
 pub mod index;
 pub mod live;
+pub mod passwords;
 pub mod reference;
 pub mod reports;
 pub mod review;
@@ -99,6 +100,7 @@ struct Inner {
     results: cache::ResultCache,
     budget: budget::Budget,
     hash_pool: signin::HashPool,
+    login_states: accounts::LoginStates,
     observer: Arc<dyn Observer>,
 }
 
@@ -126,6 +128,7 @@ impl Service {
             results: cache::ResultCache::default(),
             budget: budget::Budget::new(options.compute_budget),
             hash_pool: signin::HashPool::default(),
+            login_states: accounts::LoginStates::default(),
             observer: Arc::new(Silent),
         }))
     }
@@ -170,6 +173,10 @@ impl Service {
 
     pub(crate) fn hash_pool(&self) -> &signin::HashPool {
         &self.0.hash_pool
+    }
+
+    pub(crate) fn login_states(&self) -> &accounts::LoginStates {
+        &self.0.login_states
     }
 
     /// Spends `cost` units of `who`'s computation budget (429 when spent).

@@ -130,14 +130,39 @@ pub fn normalise_username(username: &str) -> String {
 }
 
 impl Service {
-    /// The principal of a username and password tried from `source` (an address), or 401; 429
-    /// while the source must wait for that username; 503 when the hashing pool is full.
+    /// Verifies `password` against `hash` on a place of the bounded hashing pool (503 when it
+    /// is full). With no hash, a dummy one is verified so that unknown usernames take as long
+    /// as known ones, and the answer is false.
+    pub(crate) fn verify_pooled(
+        &self,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, ServiceError> {
+        let Some(_place) = self.hash_pool().enter() else {
+            return Err(ServiceError::Unavailable {
+                message: "too many sign-ins at once".into(),
+                retry_after: 1,
+                source: None,
+            });
+        };
+        Ok(match hash {
+            Some(h) => verify_password(password, h),
+            None => {
+                verify_password(password, crate::accounts::dummy_hash());
+                false
+            }
+        })
+    }
+
+    /// The principal of a username and password tried from `source` (an address), with the
+    /// login's token version; 401 when wrong (or disabled); 429 while the source must wait for
+    /// that username; 503 when the hashing pool is full.
     pub fn sign_in(
         &self,
         username: &str,
         password: &str,
         source: &str,
-    ) -> Result<Principal, ServiceError> {
+    ) -> Result<(Principal, i32), ServiceError> {
         let wrong = || ServiceError::Unauthorized("wrong username or password".into());
         if username.len() > 200 || password.len() > 1024 {
             return Err(wrong());
@@ -157,31 +182,21 @@ impl Service {
                 retry_after: wait,
             });
         }
-        let user = innoreport_store::users::find_user(&mut conn, &name)?;
-        drop(conn);
-        let ok = {
-            let Some(_place) = self.hash_pool().enter() else {
-                return Err(ServiceError::Unavailable {
-                    message: "too many sign-ins at once".into(),
-                    retry_after: 1,
-                    source: None,
-                });
-            };
-            match &user {
-                Some(u) => verify_password(password, &u.password_hash),
-                None => {
-                    verify_password(password, crate::accounts::dummy_hash());
-                    false
-                }
-            }
+        // The login of exactly this name (logins that differ only by case, from before the
+        // rule, sign in by their exact name), else of the folded name.
+        let user = match innoreport_store::users::find_user(&mut conn, username.trim())? {
+            Some(u) => Some(u),
+            None => innoreport_store::users::find_by_key(&mut conn, &name)?,
         };
+        drop(conn);
+        let ok = self.verify_pooled(password, user.as_ref().map(|u| u.password_hash.as_str()))?;
         let mut conn = self.conn()?;
         match user {
             Some(u) if ok && !u.disabled => {
                 if previous.is_some() {
                     logins::clear(&mut conn, &name, source)?;
                 }
-                principal_of(&u)
+                Ok((principal_of(&u)?, u.token_version))
             }
             _ => {
                 logins::set_failures(&mut conn, &name, source, &after_failure(previous, now))?;

@@ -160,6 +160,18 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, StoreError
     applied.map_err(|e| StoreError::Migration(e.to_string()))
 }
 
+/// Reverts the last applied migration (its `down.sql`); returns its version. For operators
+/// rolling back a release, and for tests that prove a migration keeps existing rows.
+pub fn revert_last_migration(conn: &mut DbConnection) -> Result<String, StoreError> {
+    let reverted = match conn {
+        DbConnection::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+    };
+    reverted
+        .map(|v| v.to_string())
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}
+
 /// True when every embedded migration has been applied.
 pub fn migrations_applied(conn: &mut DbConnection) -> Result<bool, StoreError> {
     let pending = match conn {

@@ -84,6 +84,9 @@ diesel::table! {
         display_name -> Text,
         disabled -> Bool,
         created_at -> Timestamp,
+        username_key -> Nullable<Text>,
+        token_version -> Integer,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -166,3 +166,63 @@ fn views_never_skip_a_revision_that_commits_late() {
         .collect();
     assert!(all.contains(&"03808"), "the late commit is read: {all:?}");
 }
+
+#[test]
+fn the_login_migration_keeps_logins_that_differ_only_by_case_and_reports_them() {
+    use diesel::RunQueryDsl;
+    use innoreport_store::{changes, db, users};
+    let db = TestDatabase::new();
+    let store = db.store();
+    let mut conn = store.conn().unwrap();
+    // Back to the schema before folded usernames, where "Admin" and "admin" could both exist.
+    let reverted = db::revert_last_migration(&mut conn).unwrap();
+    assert!(reverted.contains("000008"), "{reverted}");
+    for name in ["Can-Bo", "can-bo", "CAN-BO", "rieng"] {
+        diesel::sql_query(format!(
+            "INSERT INTO users (username, password_hash, role, province_code, commune_code, \
+             display_name, disabled, created_at) VALUES ('{name}', 'x', 'commune_officer', '14', \
+             '03808', '', FALSE, '2026-01-05 03:00:00')"
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    assert_eq!(store.migrate().unwrap().len(), 1);
+
+    // Nothing is lost: every login is still there under its own name; the oldest holds the key.
+    let oldest = users::find_user(&mut conn, "Can-Bo").unwrap().unwrap();
+    assert_eq!(oldest.username_key.as_deref(), Some("can-bo"));
+    assert_eq!(oldest.token_version, 1);
+    assert!(oldest.updated_at.is_some());
+    for name in ["can-bo", "CAN-BO"] {
+        let later = users::find_user(&mut conn, name).unwrap().unwrap();
+        assert_eq!(
+            later.username_key,
+            Some(format!("can-bo#{}", later.id)),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        users::find_user(&mut conn, "rieng")
+            .unwrap()
+            .unwrap()
+            .username_key
+            .as_deref(),
+        Some("rieng")
+    );
+    // The two later ones are reported in the change log, naming the login they clash with.
+    let reported = changes::list_changes(
+        &mut conn,
+        &changes::Scope::All,
+        Some("user.duplicate"),
+        None,
+        100,
+    )
+    .unwrap();
+    let mut subjects: Vec<_> = reported.iter().map(|c| c.subject.clone()).collect();
+    subjects.sort();
+    assert_eq!(subjects, vec!["CAN-BO", "can-bo"]);
+    for change in &reported {
+        assert_eq!(change.detail["same_as"], "Can-Bo", "{change:?}");
+        assert_eq!(change.province.as_deref(), Some("14"));
+    }
+}

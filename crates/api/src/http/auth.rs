@@ -3,7 +3,6 @@
 //! the application (`innoreport_service::accounts`); authorization itself is
 //! `innoreport_core::access`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Payload;
@@ -39,6 +38,11 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: String,
+    /// The login's version when the token was issued to a login (sign-in): the token is
+    /// honoured only while the login is enabled and still at this version. Operator tokens
+    /// (`innoreport token`) have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i32>,
 }
 
 /// Signing and verification of tokens with one pinned algorithm (HS256).
@@ -94,6 +98,16 @@ impl TokenKeys {
 
     /// Mints a token for `principal`, valid for `ttl` from now.
     pub fn mint(&self, principal: &Principal, ttl: Duration) -> String {
+        self.mint_versioned(principal, ttl, None)
+    }
+
+    /// Mints a token of a login at `version` (ended when the login changes).
+    pub fn mint_versioned(
+        &self,
+        principal: &Principal,
+        ttl: Duration,
+        version: Option<i32>,
+    ) -> String {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: principal.subject.clone(),
@@ -106,6 +120,7 @@ impl TokenKeys {
             nbf: now,
             exp: now + ttl.as_secs() as i64,
             jti: random_token(16),
+            ver: version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing cannot fail")
@@ -113,6 +128,11 @@ impl TokenKeys {
 
     /// Verifies a token and returns who it speaks for.
     pub fn verify(&self, token: &str) -> Result<Principal, String> {
+        self.verify_versioned(token).map(|(p, _)| p)
+    }
+
+    /// Verifies a token: who it speaks for, and the login version it carries (if any).
+    pub fn verify_versioned(&self, token: &str) -> Result<(Principal, Option<i32>), String> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err("token too large".into());
         }
@@ -138,7 +158,7 @@ impl TokenKeys {
                 .map_err(|e| e.to_string())?,
         };
         principal.check_shape()?;
-        Ok(principal)
+        Ok((principal, c.ver))
     }
 }
 
@@ -181,19 +201,43 @@ impl FromRequest for Auth {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
-    // The admission guard has verified the token already when it counted the request.
+    // The admission guard has verified the token (and that its login still stands) already,
+    // when it counted the request.
     if let Some(principal) = req.extensions().get::<Principal>() {
         return Ok(Auth(principal.clone()));
     }
-    let keys = req
+    let state = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| Arc::clone(&s.keys))
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-    principal_of(req, &keys).map(Auth)
+    let (principal, version) = versioned_principal_of(req, &state.keys)?;
+    // Outside the guard a login's token is honoured only on what this replica knows freshly.
+    if let Some(v) = version {
+        match state.service.cached_login_state(&principal.subject) {
+            Some(Some(s)) if !s.disabled && s.version == v => {}
+            _ => return Err(revoked()),
+        }
+    }
+    Ok(Auth(principal))
+}
+
+/// The answer to a token whose login was disabled or changed.
+pub fn revoked() -> ApiError {
+    ApiError::Unauthorized(
+        "the token was revoked (its login was disabled or changed); sign in again".into(),
+    )
 }
 
 /// The verified principal of the request's bearer token (401 when missing or bad).
 pub fn principal_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Principal, ApiError> {
+    versioned_principal_of(req, keys).map(|(p, _)| p)
+}
+
+/// The verified principal of the request's bearer token and its login version (401 when
+/// missing or bad).
+pub fn versioned_principal_of(
+    req: &HttpRequest,
+    keys: &TokenKeys,
+) -> Result<(Principal, Option<i32>), ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -209,7 +253,7 @@ pub fn principal_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Principal, Ap
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
         })?;
-    keys.verify(token).map_err(|e| {
+    keys.verify_versioned(token).map_err(|e| {
         tracing::debug!(reason = %e, "token refused");
         ApiError::Unauthorized("the token is invalid or expired".into())
     })

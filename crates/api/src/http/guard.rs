@@ -228,17 +228,36 @@ pub fn source_address(req: &actix_web::HttpRequest, trust_forwarded_for: bool) -
     }
 }
 
-/// The client a request is counted against.
-fn client_of(req: &ServiceRequest, state: &AppState) -> String {
-    if let Ok(principal) = crate::http::auth::principal_of(req.request(), &state.keys) {
+/// The client a request is counted against: the token's subject (the verified principal is kept
+/// for the `Auth` extractor) or the source address. `Err` for the token of a login that was
+/// disabled or changed since the token was issued.
+async fn client_of(
+    req: &ServiceRequest,
+    state: &AppState,
+) -> Result<String, crate::http::problem::ApiError> {
+    if let Ok((principal, version)) =
+        crate::http::auth::versioned_principal_of(req.request(), &state.keys)
+    {
+        if let Some(v) = version {
+            let state_now = match state.service.cached_login_state(&principal.subject) {
+                Some(s) => s,
+                None => {
+                    let (service, subject) = (state.service.clone(), principal.subject.clone());
+                    web::block(move || service.login_state(&subject)).await??
+                }
+            };
+            if !state_now.is_some_and(|s| !s.disabled && s.version == v) {
+                return Err(crate::http::auth::revoked());
+            }
+        }
         let key = format!("sub:{}", principal.subject);
         req.extensions_mut().insert(principal);
-        return key;
+        return Ok(key);
     }
-    format!(
+    Ok(format!(
         "ip:{}",
         source_address(req.request(), state.guard.limits.trust_forwarded_for)
-    )
+    ))
 }
 
 /// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` header.
@@ -327,7 +346,13 @@ pub async fn admit<B: MessageBody>(
         return next.call(req).await.map(|r| r.map_into_left_body());
     };
     let guard = &state.guard;
-    let client = client_of(&req, &state);
+    let client = match client_of(&req, &state).await {
+        Ok(c) => c,
+        Err(e) => {
+            let res = actix_web::ResponseError::error_response(&e);
+            return Ok(req.into_response(res).map_into_right_body());
+        }
+    };
     // A client holds at most a share of the service, body reading and work together.
     let Some(_opened) = guard.open(&client, guard.limits.max_per_client) else {
         state.metrics.rate_limited.inc();

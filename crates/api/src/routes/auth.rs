@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::http::auth::Auth;
 use crate::http::guard::source_address;
 use crate::http::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -76,13 +77,58 @@ pub async fn issue_token(
             wait,
         ));
     }
-    let principal = state
+    let (principal, version) = state
         .call(move |s| s.sign_in(&username, &password, &source))
         .await?;
+    Ok(HttpResponse::Ok().json(token_for(&state, &principal, version)))
+}
+
+fn token_for(
+    state: &AppState,
+    principal: &innoreport_core::Principal,
+    version: i32,
+) -> TokenResponse {
     let ttl = state.keys.ttl;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: state.keys.mint(&principal, ttl),
+    TokenResponse {
+        access_token: state.keys.mint_versioned(principal, ttl, Some(version)),
         token_type: "Bearer".into(),
         expires_in: ttl.as_secs(),
-    }))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters (after NFKC normalisation), not only spaces, not a run like
+    /// 123456789012, not containing the username, not a common password.
+    pub new_password: String,
+}
+
+/// A login changes its own password. Every token of the login ends; the answer is a fresh one.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The password is changed; a new token (the old ones are ended)", body = TokenResponse),
+        (status = 401, description = "Missing, bad or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token is not a login's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The current password is wrong, or the new one breaks a rule (every rule named)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let (principal, version) = state
+        .call(move |s| s.change_own_password(&auth.0, &current_password, &new_password))
+        .await?;
+    Ok(HttpResponse::Ok().json(token_for(&state, &principal, version)))
 }

@@ -37,6 +37,8 @@ pub enum ChangeAction {
     UserResetPassword,
     #[serde(rename = "user.change_password")]
     UserChangePassword,
+    #[serde(rename = "user.duplicate")]
+    UserDuplicate,
     #[serde(rename = "token.mint")]
     TokenMint,
 }
@@ -52,6 +54,7 @@ impl ChangeAction {
             ChangeAction::UserUpdate => "user.update",
             ChangeAction::UserResetPassword => "user.reset_password",
             ChangeAction::UserChangePassword => "user.change_password",
+            ChangeAction::UserDuplicate => "user.duplicate",
             ChangeAction::TokenMint => "token.mint",
         }
     }

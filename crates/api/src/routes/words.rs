@@ -78,6 +78,7 @@ pub fn change_action(action: &str) -> Cell {
         "user.update" => "Đổi vai trò, phạm vi",
         "user.reset_password" => "Đặt lại mật khẩu",
         "user.change_password" => "Đổi mật khẩu",
+        "user.duplicate" => "Tài khoản trùng tên (khác hoa thường)",
         "token.mint" => "Cấp token vận hành",
         other => other,
     };
