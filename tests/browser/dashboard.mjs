@@ -1,7 +1,8 @@
 // The dashboard pages in a real browser (Debian's Chromium, headless), against the running
 // binary with demo data: sign in as a province analyst, see the dashboard with figures, switch
 // the period, download Excel, be refused another province, switch to English, open a commune
-// page, and sign in as a national analyst for the national view. Screenshots go to $SCREENSHOTS.
+// page, sign in as a national analyst for the national view, and as a province admin run the
+// province's logins on the accounts page. Screenshots go to $SCREENSHOTS.
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ const shots = process.env.SCREENSHOTS;
 const analyst = { username: process.env.ANALYST_USER, password: process.env.ANALYST_PASSWORD };
 const national = { username: process.env.NATIONAL_USER, password: process.env.NATIONAL_PASSWORD };
 const officer = { username: process.env.OFFICER_USER, password: process.env.OFFICER_PASSWORD };
+const provinceAdmin = { username: process.env.ADMIN_USER, password: process.env.ADMIN_PASSWORD };
 const commune = process.env.COMMUNE;
 mkdirSync(shots, { recursive: true });
 
@@ -237,6 +239,93 @@ try {
     const names = await p.getByTestId("late-missing").locator("tbody tr").allInnerTexts();
     assert.ok(names.every((n) => n.includes("Mường La") || n.includes("Không có")), `only the own commune: ${names}`);
     await p.screenshot({ path: `${shots}/08-officer-province-totals.png`, fullPage: true });
+    await ctx.close();
+  });
+
+  await step("a province admin runs the province's logins on the accounts page", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+    const p = await ctx.newPage();
+    current = p;
+    const scriptErrors = [];
+    p.on("pageerror", (e) => scriptErrors.push(String(e)));
+    p.on("dialog", (d) => d.accept());
+    await p.goto(`${base}/`);
+    await signIn(p, provinceAdmin);
+    await p.waitForURL(/\/province\/14/);
+    await p.getByRole("link", { name: "Tài khoản" }).click();
+    await p.waitForURL(/\/accounts/);
+    const table = p.getByTestId("accounts-table");
+    await table.waitFor();
+    const listed = await table.locator("tbody tr td:first-child").allInnerTexts();
+    for (const name of [analyst.username, officer.username, provinceAdmin.username]) {
+      assert.ok(listed.includes(name), `${name} in ${listed}`);
+    }
+    assert.ok(!listed.includes(national.username), "no national login on a province's page");
+
+    // A weak password is refused, naming the rule; nothing is created.
+    await p.getByTestId("new-username").fill("xa-thu-nghiem");
+    await p.getByTestId("new-role").selectOption("commune_officer");
+    await p.getByTestId("new-commune").fill(commune);
+    await p.getByTestId("new-password").fill("aaaaaaaaaaaa");
+    await p.getByTestId("create").click();
+    await p.getByTestId("account-errors").filter({ hasText: /password/ }).waitFor();
+    assert.equal(await table.locator("tbody tr", { hasText: "xa-thu-nghiem" }).count(), 0);
+
+    // Created with a generated password, shown once; the new login signs in with it.
+    await p.getByTestId("new-password").fill("");
+    await p.getByTestId("create").click();
+    const first = (await p.getByTestId("generated-password").innerText()).trim();
+    assert.ok(first.length >= 12, `generated password: ${first}`);
+    await p.getByTestId("accounts-table").locator("tbody tr", { hasText: "xa-thu-nghiem" }).waitFor();
+    await p.screenshot({ path: `${shots}/09-accounts-created.png`, fullPage: true });
+    const userCtx = await browser.newContext();
+    const u = await userCtx.newPage();
+    await u.goto(`${base}/signin`);
+    await signIn(u, { username: "xa-thu-nghiem", password: first });
+    await u.waitForURL(new RegExp(`/commune/${commune}`));
+    await u.getByTestId("reports-table").waitFor();
+
+    // A reset shows a new password; the old one no longer signs in, the new one does.
+    await p.getByTestId("reset-xa-thu-nghiem").click();
+    await p.getByTestId("generated-password").filter({ hasNotText: first }).waitFor();
+    const second = (await p.getByTestId("generated-password").innerText()).trim();
+    assert.notEqual(second, first);
+    // The session of the reset login ends at once.
+    await u.reload();
+    await u.waitForURL(/\/signin/);
+    await signIn(u, { username: "xa-thu-nghiem", password: first });
+    await u.getByTestId("signin-error").filter({ hasText: /Sai tên đăng nhập/ }).waitFor();
+    await u.getByTestId("password").fill(second);
+    await u.getByTestId("submit").click();
+    await u.waitForURL(new RegExp(`/commune/${commune}`));
+
+    // Disabled: the row says so and the login's open page is signed out on its next read.
+    await p.getByTestId("toggle-xa-thu-nghiem").click();
+    await table.locator("tbody tr", { hasText: "xa-thu-nghiem" }).filter({ hasText: "Đã khoá" }).waitFor();
+    await u.reload();
+    await u.waitForURL(/\/signin/);
+    await userCtx.close();
+    await p.getByTestId("filter-state").selectOption("true");
+    await p.waitForURL(/disabled=true/);
+    await p.getByTestId("accounts-table").waitFor();
+    const disabled = await p.getByTestId("accounts-table").locator("tbody tr td:first-child").allInnerTexts();
+    assert.deepEqual(disabled, ["xa-thu-nghiem"]);
+
+    // The list downloads, as CSV, with the same logins.
+    await p.getByTestId("filter-state").selectOption("");
+    await p.getByTestId("accounts-table").waitFor();
+    const [csv] = await Promise.all([p.waitForEvent("download"), p.getByTestId("accounts-download-csv").click()]);
+    await csv.saveAs(`${shots}/logins.csv`);
+    const text = readFileSync(`${shots}/logins.csv`, "utf8");
+    assert.ok(text.includes("xa-thu-nghiem") && text.includes(analyst.username) && !text.includes(national.username), text.slice(0, 300));
+    await p.screenshot({ path: `${shots}/10-accounts.png`, fullPage: true });
+
+    // Another province's login is not the admin's to touch, even by a crafted request.
+    const refused = await p.evaluate(async (name) => (await fetch(`/api/v1/users/${name}`, { method: "PATCH",
+      headers: { Authorization: `Bearer ${sessionStorage.getItem("innoreport.token")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ disabled: true }) })).status, national.username);
+    assert.equal(refused, 403);
+    assert.deepEqual(scriptErrors, [], "no script errors");
     await ctx.close();
   });
 

@@ -12,6 +12,7 @@ async fn every_page_url_serves_the_shell_with_a_strict_content_security_policy()
         "/national",
         "/province/14?period=2025Q4&dataset=dmst-quarterly",
         "/commune/03808?year=2025",
+        "/accounts?role=commune_officer",
     ] {
         let res = app.get(path).await;
         assert_eq!(res.status, 200, "{path}");
@@ -29,6 +30,16 @@ async fn every_page_url_serves_the_shell_with_a_strict_content_security_policy()
     assert_eq!(js.status, 200);
     assert!(js.content_type().starts_with("text/javascript"));
     assert!(js.text().contains("/api/v1/auth/token"));
+    // The modules the script imports are served as scripts too.
+    for module in ["/assets/sheets.js", "/assets/accounts.js"] {
+        let res = app.get(module).await;
+        assert_eq!(res.status, 200, "{module}");
+        assert!(res.content_type().starts_with("text/javascript"));
+        assert!(
+            js.text().contains(&format!("\"./{}\"", &module[8..])),
+            "{module}"
+        );
+    }
     assert_eq!(app.get("/assets/app.css").await.status, 200);
     assert_eq!(app.get("/assets/icon.svg").await.status, 200);
     // Anything else is still a problem+json 404.

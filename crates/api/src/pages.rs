@@ -9,6 +9,8 @@ use actix_web::{HttpResponse, web};
 
 const SHELL: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
+const SHEETS: &str = include_str!("../web/sheets.js");
+const ACCOUNTS: &str = include_str!("../web/accounts.js");
 const STYLE: &str = include_str!("../web/app.css");
 const ICON: &str = include_str!("../web/icon.svg");
 
@@ -34,6 +36,14 @@ async fn script() -> HttpResponse {
     page(SCRIPT, "text/javascript; charset=utf-8")
 }
 
+async fn sheets() -> HttpResponse {
+    page(SHEETS, "text/javascript; charset=utf-8")
+}
+
+async fn accounts() -> HttpResponse {
+    page(ACCOUNTS, "text/javascript; charset=utf-8")
+}
+
 async fn style() -> HttpResponse {
     page(STYLE, "text/css; charset=utf-8")
 }
@@ -51,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/national",
         "/province/{code}",
         "/commune/{code}",
+        "/accounts",
     ] {
         cfg.service(
             web::resource(path)
@@ -59,6 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
     }
     cfg.route("/assets/app.js", web::get().to(script))
+        .route("/assets/sheets.js", web::get().to(sheets))
+        .route("/assets/accounts.js", web::get().to(accounts))
         .route("/assets/app.css", web::get().to(style))
         .route("/assets/icon.svg", web::get().to(icon))
         .route("/favicon.ico", web::get().to(icon));
@@ -78,13 +91,19 @@ mod tests {
         );
         // The addresses in the script are XML namespaces (SVG, the xlsx parts): names, never
         // requested.
-        let script = SCRIPT
-            .replace("http://www.w3.org/2000/svg", "")
-            .replace("http://schemas.openxmlformats.org/", "");
-        assert!(
-            !script.contains("http://") && !script.contains("https://"),
-            "no CDN"
-        );
+        for script in [SCRIPT, SHEETS, ACCOUNTS] {
+            let script = script
+                .replace("http://www.w3.org/2000/svg", "")
+                .replace("http://schemas.openxmlformats.org/", "");
+            assert!(
+                !script.contains("http://") && !script.contains("https://"),
+                "no CDN"
+            );
+        }
+        // Modules import only their siblings.
+        for line in SCRIPT.lines().filter(|l| l.starts_with("import ")) {
+            assert!(line.contains("from \"./"), "{line}");
+        }
         assert!(SHELL.contains(r#"<html lang="vi">"#));
     }
 }

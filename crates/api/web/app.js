@@ -1,6 +1,7 @@
-// innoreport dashboard pages: sign-in, province dashboard, commune page, national view.
+// innoreport dashboard pages: sign-in, province dashboard, commune page, national view (the
+// accounts page is in accounts.js, the page-made downloads in sheets.js).
 // Everything shown is read from the v1 API with the signed-in user's token, so a page shows
-// exactly what the API lets that role read. No framework, no other host: this file and the
+// exactly what the API lets that role read. No framework, no other host: these modules and the
 // stylesheet are all the page loads.
 
 const T = {
@@ -45,6 +46,11 @@ const T = {
     dashboard: "Province dashboard", noData: "No figures yet", communesOf: "Each commune's figures for",
   },
 };
+
+import { csvOf, saveBlob, tableRows, xlsxOf } from "./sheets.js";
+import { ACCOUNT_WORDS, accountsView } from "./accounts.js";
+
+for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l]);
 
 const PILLAR_COLOURS = ["#0b5cad", "#2a9d8f", "#e9a23b", "#b5179e", "#6c757d", "#5a189a"];
 const TOKEN_KEY = "innoreport.token";
@@ -94,6 +100,21 @@ async function api(path) {
     throw new ApiError(res.status, problem);
   }
   return res.json();
+}
+
+// A write: JSON in, { ok, status, body } out (a problem's body included), never a throw for a
+// refused request, so a form can list every problem the API named.
+async function send(method, path, body) {
+  const res = await fetch(path, { method, headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`,
+    "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (res.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    go("/signin");
+    throw new ApiError(401);
+  }
+  let parsed = null;
+  try { parsed = await res.json(); } catch (_) { /* no body */ }
+  return { ok: res.ok, status: res.status, body: parsed };
 }
 
 // Downloads need the token, so they go through fetch and a blob link.
@@ -166,94 +187,10 @@ function downloads(path, filename, testid) {
 }
 
 // Tables that no API list backs (a trend assembled from several reads, the deadlines of a
-// year) download from what the page shows: CSV with a BOM (Excel reads the diacritics) and a
-// minimal xlsx (one sheet, inline strings, numbers typed) zipped without compression.
-function tableRows(tableEl) {
-  return [...tableEl.querySelectorAll("tr")].map((tr) => [...tr.children].map((td) => td.textContent.trim()));
-}
-
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const a = el("a", { href: url, download: filename });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
-
-function csvOf(rows) {
-  // Text a spreadsheet would run as a formula gets a leading ' (OWASP CSV injection); numbers stay.
-  const safe = (v) => (/^[=+\-@\t\r]/.test(v) && Number.isNaN(Number(v)) ? `'${v}` : v);
-  const cell = (raw) => {
-    const v = safe(String(raw));
-    return /[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  };
-  return "\ufeff" + rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-const crc32 = (bytes) => {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-};
-
-// A zip archive of stored (uncompressed) files: [{name, text}].
-function zip(files) {
-  const enc = new TextEncoder();
-  const chunks = [], central = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = enc.encode(f.name), data = enc.encode(f.text), crc = crc32(data);
-    const local = new DataView(new ArrayBuffer(30));
-    [[0, 0x04034b50, 4], [4, 20, 2], [6, 0x0800, 2], [8, 0, 2], [10, 0, 2], [12, 0x21, 2], [14, crc, 4],
-      [18, data.length, 4], [22, data.length, 4], [26, name.length, 2], [28, 0, 2]]
-      .forEach(([at, v, n]) => (n === 4 ? local.setUint32(at, v, true) : local.setUint16(at, v, true)));
-    const dir = new DataView(new ArrayBuffer(46));
-    [[0, 0x02014b50, 4], [4, 20, 2], [6, 20, 2], [8, 0x0800, 2], [10, 0, 2], [12, 0, 2], [14, 0x21, 2],
-      [16, crc, 4], [20, data.length, 4], [24, data.length, 4], [28, name.length, 2], [30, 0, 2], [32, 0, 2],
-      [34, 0, 2], [36, 0, 2], [38, 0, 4], [42, offset, 4]]
-      .forEach(([at, v, n]) => (n === 4 ? dir.setUint32(at, v, true) : dir.setUint16(at, v, true)));
-    chunks.push(local, name, data);
-    central.push(dir, name);
-    offset += 30 + name.length + data.length;
-  }
-  const size = central.reduce((n, c) => n + c.byteLength, 0);
-  const end = new DataView(new ArrayBuffer(22));
-  [[0, 0x06054b50, 4], [4, 0, 2], [6, 0, 2], [8, files.length, 2], [10, files.length, 2], [12, size, 4],
-    [16, offset, 4], [20, 0, 2]]
-    .forEach(([at, v, n]) => (n === 4 ? end.setUint32(at, v, true) : end.setUint16(at, v, true)));
-  return new Blob([...chunks, ...central, end], { type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" });
-}
-
-function xlsxOf(rows) {
-  const x = (v) => v.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-  const number = (v) => {
-    // The page writes numbers in the reader's locale; the sheet gets them as numbers.
-    const plain = lang === "vi" ? v.replace(/\./g, "").replace(",", ".") : v.replace(/,/g, "");
-    return /^-?[0-9]+(\.[0-9]+)?$/.test(plain) ? plain : null;
-  };
-  const col = (i) => String.fromCharCode(65 + i);
-  const sheet = rows.map((r, i) => `<row r="${i + 1}">${r.map((v, j) => {
-    const n = i > 0 ? number(v) : null;
-    return n === null ? `<c r="${col(j)}${i + 1}" t="inlineStr"><is><t>${x(v)}</t></is></c>` : `<c r="${col(j)}${i + 1}"><v>${n}</v></c>`;
-  }).join("")}</row>`).join("");
-  return zip([
-    { name: "[Content_Types].xml", text: '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>' },
-    { name: "_rels/.rels", text: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>' },
-    { name: "xl/workbook.xml", text: '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="innoreport" sheetId="1" r:id="rId1"/></sheets></workbook>' },
-    { name: "xl/_rels/workbook.xml.rels", text: '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>' },
-    { name: "xl/worksheets/sheet1.xml", text: `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${sheet}</sheetData></worksheet>` },
-  ]);
-}
-
+// year) download from what the page shows (see sheets.js).
 function pageDownloads(tableEl, filename, testid) {
   return el("div", { class: "downloads" },
-    el("button", { type: "button", "data-testid": `${testid}-xlsx`, onclick: () => saveBlob(xlsxOf(tableRows(tableEl)), `${filename}.xlsx`) }, t("excel")),
+    el("button", { type: "button", "data-testid": `${testid}-xlsx`, onclick: () => saveBlob(xlsxOf(tableRows(tableEl), lang), `${filename}.xlsx`) }, t("excel")),
     el("button", { type: "button", "data-testid": `${testid}-csv`,
       onclick: () => saveBlob(new Blob([csvOf(tableRows(tableEl))], { type: "text/csv;charset=utf-8" }), `${filename}.csv`) }, t("csv")));
 }
@@ -412,7 +349,7 @@ function refusedOr(error) {
 // Where to go after signing in: only one of the pages' own paths (never another host: "//x",
 // "/\\x" and absolute URLs are refused).
 function safeNext(next) {
-  return next && /^\/(province\/[0-9]{2}|commune\/[0-9]{5}|national)(\?[^\\]*)?$/.test(next) ? next : "/";
+  return next && /^\/(province\/[0-9]{2}|commune\/[0-9]{5}|national|accounts)(\?[^\\]*)?$/.test(next) ? next : "/";
 }
 
 function signinView() {
@@ -522,7 +459,7 @@ async function provinceView(code) {
       el("p", { class: "muted", text: `${t("communesOf")} ${period}:` }),
       downloads(communesPath, `${indicator}-${code}-${period}`, "communes-download")));
   }
-  app().replaceChildren(...body);
+  return body;
 }
 
 async function communeView(code) {
@@ -582,7 +519,7 @@ async function communeView(code) {
     { title: t("actual"), value: (r) => fmt(r.actual), num: true },
     { title: t("attainment"), value: (r) => pct(r.attainment), num: true },
   ], targets.items, "targets-table"), downloads(targetsPath, `targets-${code}-${year}`, "targets-download")));
-  app().replaceChildren(...body);
+  return body;
 }
 
 async function showRevisions(report, box) {
@@ -635,7 +572,7 @@ async function nationalView() {
   } catch (e) {
     body.push(section(t("byProvince"), "compliance", refusedOr(e)));
   }
-  app().replaceChildren(...body);
+  return body;
 }
 
 // ---------- chrome and routing ----------
@@ -652,10 +589,17 @@ function chrome(c) {
   if (c && (c.role === "admin" || c.role === "national_analyst")) links.push(["/national", t("national")]);
   if (c && c.province) links.push([`/province/${c.province}`, t("dashboard")]);
   if (c && c.commune) links.push([`/commune/${c.commune}`, t("reports")]);
+  if (c && (c.role === "admin" || c.role === "province_admin")) links.push(["/accounts", t("accounts")]);
   nav.replaceChildren(...links.map(([href, text]) => el("a", { href, onclick: (e) => { e.preventDefault(); go(href); } }, text)));
 }
 
+// Views are async; one that finishes after the user has gone elsewhere must not paint over the
+// newer view, so only the latest render may fill the page.
+let renders = 0;
+
 async function render() {
+  const mine = ++renders;
+  const show = (...nodes) => { if (mine === renders) app().replaceChildren(...nodes); };
   const c = claims();
   chrome(c);
   const path = location.pathname;
@@ -665,22 +609,24 @@ async function render() {
     signinView();
     return;
   }
-  app().replaceChildren(el("p", { class: "muted", text: t("loading") }));
+  show(el("p", { class: "muted", text: t("loading") }));
   try {
     let m;
     if (path === "/") {
       go(c.commune ? `/commune/${c.commune}` : c.province ? `/province/${c.province}` : "/national", true);
     } else if ((m = path.match(/^\/province\/([0-9]{2})$/))) {
-      await provinceView(m[1]);
+      show(...await provinceView(m[1]));
     } else if ((m = path.match(/^\/commune\/([0-9]{5})$/))) {
-      await communeView(m[1]);
+      show(...await communeView(m[1]));
     } else if (path === "/national") {
-      await nationalView();
+      show(...await nationalView());
+    } else if (path === "/accounts") {
+      show(...await accountsView({ api, send, el, t, table, downloads, section, picker, when, params, query, enc, nameOf, claims }));
     } else {
-      app().replaceChildren(refusedOr(new ApiError(404, { detail: path })));
+      show(refusedOr(new ApiError(404, { detail: path })));
     }
   } catch (e) {
-    if (e.status !== 401) app().replaceChildren(refusedOr(e));
+    if (e.status !== 401) show(refusedOr(e));
   }
 }
 

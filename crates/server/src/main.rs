@@ -50,7 +50,11 @@ fn serve(config: Config) -> Result<(), Failure> {
         let store = prepare_store(&config)?;
         if let Some(password) = bootstrap_admin(&store)? {
             tracing::warn!("no logins existed: created the login 'admin'; its password is printed once on stderr");
-            eprintln!("\n  innoreport: first start. Sign in as  admin / {password}\n  (change it by creating your own admin and disabling this one)\n");
+            eprintln!(
+                "\n  innoreport: first start. Sign in as  admin / {password}\n  \
+                 Replace this login: `innoreport user create --username <you> --role admin`,\n  \
+                 then `innoreport user disable admin` (same database: DATABASE_URL or --database-url)\n"
+            );
         }
         let app = Application::with_store(&config, store)?;
         tracing::info!(
