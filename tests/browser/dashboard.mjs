@@ -256,6 +256,8 @@ try {
     await p.waitForURL(/\/accounts/);
     const table = p.getByTestId("accounts-table");
     await table.waitFor();
+    assert.match(await p.locator("h1").innerText(), /Tài khoản — Sơn La/);
+    assert.match(await p.getByTestId("who").innerText(), /Quản trị tỉnh/);
     const listed = await table.locator("tbody tr td:first-child").allInnerTexts();
     for (const name of [analyst.username, officer.username, provinceAdmin.username]) {
       assert.ok(listed.includes(name), `${name} in ${listed}`);
@@ -268,7 +270,7 @@ try {
     await p.getByTestId("new-commune").fill(commune);
     await p.getByTestId("new-password").fill("aaaaaaaaaaaa");
     await p.getByTestId("create").click();
-    await p.getByTestId("account-errors").filter({ hasText: /password/ }).waitFor();
+    await p.getByTestId("account-errors").filter({ hasText: /Mật khẩu: quá đơn giản/ }).waitFor();
     assert.equal(await table.locator("tbody tr", { hasText: "xa-thu-nghiem" }).count(), 0);
 
     // Created with a generated password, shown once; the new login signs in with it.

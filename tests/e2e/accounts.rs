@@ -1,14 +1,14 @@
 //! Logins a province can run: list, show, disable and enable, re-role, reset; revocation that
 //! takes effect at once, across two server processes; sane passwords and usernames.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use innoreport_core::Role;
 use innoreport_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
 use crate::binary::start;
-use crate::support::{TestApp, assert_problem, son_la_admin, token};
+use crate::support::{TestApp, assert_problem, son_la_admin, token, within};
 
 struct Http {
     client: awc::Client,
@@ -52,18 +52,6 @@ impl Http {
             Some(json!({"username": username, "password": password})),
         )
         .await
-    }
-}
-
-/// Polls until `check` holds (a change made on another process shows there within a second).
-async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    loop {
-        if check().await {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < limit, "not within {limit:?}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -434,4 +422,90 @@ async fn a_province_admin_manages_only_its_provinces_logins() {
         "{csv}"
     );
     assert!(!csv.contains("phan-tich-son-la"));
+}
+
+/// How many account actions the change log holds.
+async fn account_changes(app: &TestApp, admin: &str) -> usize {
+    app.get_as(admin, "/api/v1/changes?limit=1000").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"].as_str().unwrap().starts_with("user."))
+        .count()
+}
+
+#[actix_web::test]
+async fn a_change_that_changes_nothing_keeps_the_tokens_and_the_log_quiet() {
+    let app = TestApp::spawn().await;
+    let admin = token(Role::Admin, None, None);
+    let password = "một câu mật khẩu dài đủ";
+    let created = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/users",
+            &json!({"username": "xa-muong-la", "role": "commune_officer", "commune": "03808", "password": password}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let signed = app
+        .post_json(
+            None,
+            "/api/v1/auth/token",
+            &json!({"username": "xa-muong-la", "password": password}),
+        )
+        .await;
+    let officer = signed.json()["access_token"].as_str().unwrap().to_owned();
+    let stamp = app.get_as(&admin, "/api/v1/users/xa-muong-la").await.json()["updated_at"].clone();
+    let before = account_changes(&app, &admin).await;
+    let patch = async |body: &Value| {
+        app.request(
+            "PATCH",
+            "/api/v1/users/xa-muong-la",
+            Some(&admin),
+            Some(body),
+        )
+        .await
+    };
+    for body in [
+        json!({}),
+        json!({"role": "commune_officer"}),
+        json!({"commune": "03808", "disabled": false}),
+        json!({"display_name": ""}),
+    ] {
+        let res = patch(&body).await;
+        assert_eq!(res.status, 200, "{body}: {}", res.text());
+        assert_eq!(res.json()["updated_at"], stamp, "{body}: not a change");
+    }
+    assert_eq!(
+        account_changes(&app, &admin).await,
+        before,
+        "nothing was logged"
+    );
+    assert_eq!(
+        app.get_as(&officer, "/api/v1/reports").await.status,
+        200,
+        "the login's token lives on"
+    );
+    // Disabling twice logs once.
+    for _ in 0..2 {
+        assert_eq!(patch(&json!({"disabled": true})).await.status, 200);
+    }
+    assert_eq!(account_changes(&app, &admin).await, before + 1);
+    assert_eq!(app.get_as(&officer, "/api/v1/reports").await.status, 401);
+    // A display name is text a list can show as it is.
+    for name in [
+        "a\u{0}b".to_owned(),
+        "\u{202E}gnp.exe".to_owned(),
+        "x".repeat(201),
+    ] {
+        let p = assert_problem(&patch(&json!({"display_name": name})).await, 422);
+        assert_eq!(p["errors"][0]["field"], "display_name", "{name:?}");
+    }
+    assert_eq!(
+        patch(&json!({"display_name": "Cán bộ Mường La"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(account_changes(&app, &admin).await, before + 2);
 }

@@ -1,4 +1,5 @@
-//! Rollups, compliance, targets and the dashboard over a small hand-made province.
+//! Rollups, compliance, targets and the dashboard over a small hand-made province. (One file:
+//! every scenario reads the same hand-made province, whose numbers are checked by hand.)
 
 use innoreport_core::Role;
 use serde_json::json;

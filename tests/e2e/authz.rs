@@ -6,6 +6,9 @@
 //! The expected answer of each cell is the README's role rules, restated here independently of
 //! `innoreport_core::access`. Allowed reads must also not leak: every commune and province named
 //! in the answer must be one the caller may see.
+//!
+//! (Longer than most files on purpose: the expected-answer table is one piece, read side by side
+//! with the README's rules; split, it would be harder to check that no operation is missing.)
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -27,7 +27,7 @@ use innoreport_store::Backend;
 use innoreport_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
-use crate::support::{TEST_SECRET, TestApp, token};
+use crate::support::{TEST_SECRET, TestApp, token, within};
 
 const DATASET: &str = "dmst-quarterly";
 
@@ -202,43 +202,66 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_binary(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_innoreport"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--workers",
-            "2",
-            "--rate-limit",
-            "0",
-        ])
-        .env("DATABASE_URL", url)
-        .env("INNOREPORT_JWT_SECRET", TEST_SECRET)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts")
+/// A server process, killed when the test ends however it ends (a failed assertion included).
+struct Server(Child);
+
+impl Server {
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+
+    fn reap(&mut self) {
+        self.0.wait().ok();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn start_binary(url: &str, port: u16) -> Server {
+    Server(
+        Command::new(env!("CARGO_BIN_EXE_innoreport"))
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--workers",
+                "2",
+                "--rate-limit",
+                "0",
+            ])
+            .env("DATABASE_URL", url)
+            .env("INNOREPORT_JWT_SECRET", TEST_SECRET)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    )
 }
 
 async fn wait_ready(base: &str) -> Duration {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(2))
         .finish();
-    let started = Instant::now();
-    loop {
-        if let Ok(res) = client.get(format!("{base}/ready")).send().await
-            && res.status() == 200
-        {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not ready after a restart"
-        );
-        sleep(Duration::from_millis(20)).await;
-    }
+    within(Duration::from_secs(60), async || {
+        client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .is_ok_and(|res| res.status() == 200)
+    })
+    .await
+}
+
+/// Waits until the load has `more` acknowledgements than now (it makes progress).
+async fn progress(ledger: &Rc<RefCell<Ledger>>, more: usize, limit: Duration) {
+    let from = ledger.borrow().acked.len();
+    within(limit, async || ledger.borrow().acked.len() >= from + more).await;
 }
 
 async fn communes_of_son_la(base: &str, n: usize) -> Vec<String> {
@@ -283,27 +306,26 @@ async fn acknowledged_submissions_survive_twenty_kill_9_at_random_moments() {
     let mut restarts = Vec::new();
     for _ in 0..20 {
         sleep(Duration::from_millis(rng.between(150, 700))).await;
-        let pid = child.id().to_string();
         assert!(
             Command::new("kill")
-                .args(["-9", &pid])
+                .args(["-9", &child.pid()])
                 .status()
                 .unwrap()
                 .success()
         );
-        child.wait().unwrap();
+        child.reap();
         child = start_binary(&db.url, port);
         restarts.push(wait_ready(&base).await);
     }
-    sleep(Duration::from_millis(500)).await;
+    // The last restart takes submissions again before the load stops.
+    progress(&ledger, 5, Duration::from_secs(30)).await;
     *stop.borrow_mut() = true;
     for task in load {
         task.await.unwrap();
     }
     let ledger = std::mem::take(&mut *ledger.borrow_mut());
     let (acked, stored) = verify(&base, &period, &ledger).await;
-    child.kill().ok();
-    child.wait().ok();
+    drop(child);
     restarts.sort();
     eprintln!(
         "chaos kill -9 ({}; seed {seed}): 20 kills, {acked} acknowledged, {stored} revisions stored, \
@@ -402,10 +424,11 @@ fn database(real_restart: &Option<String>, proxy: &Proxy, up: bool) {
 
 async fn database_outage_under_load(real_restart: Option<String>) {
     let db = Arc::new(TestDatabase::new());
-    if db.backend() != Backend::Postgres {
-        eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL)");
-        return;
-    }
+    assert_eq!(
+        db.backend(),
+        Backend::Postgres,
+        "this test needs PostgreSQL: run it with TEST_DATABASE_URL=postgres://… (see the README)"
+    );
     // host:port of the server in the URL, e.g. postgres://postgres@127.0.0.1:5432/db
     let after_at = db.url.split('@').nth(1).unwrap();
     let upstream = after_at.split('/').next().unwrap().to_owned();
@@ -435,14 +458,17 @@ async fn database_outage_under_load(real_restart: Option<String>) {
         stop.clone(),
         ledger.clone(),
     );
-    sleep(Duration::from_millis(800)).await;
-    let before = ledger.borrow().acked.len();
-    assert!(before > 0, "the load runs before the outage");
+    // The load runs before the outage.
+    progress(&ledger, 5, Duration::from_secs(30)).await;
 
     // The outage: 3 s of an unreachable database.
     database(&real_restart, &proxy, false);
     let outage = Instant::now();
-    sleep(Duration::from_millis(400)).await;
+    // The service notices: /ready answers 503 (the pool's connections are cut or time out).
+    within(Duration::from_secs(10), async || {
+        app.get("/ready").await.status.as_u16() == 503
+    })
+    .await;
     let reader = token(Role::ProvinceAnalyst, Some("14"), None);
     let mut answers_while_down = Vec::new();
     while outage.elapsed() < Duration::from_secs(3) {
@@ -469,17 +495,9 @@ async fn database_outage_under_load(real_restart: Option<String>) {
     }
     database(&real_restart, &proxy, true);
     let restored = Instant::now();
-    let acked_at_restore = ledger.borrow().acked.len();
     // Recovery by itself: acknowledgements resume without restarting the service.
-    while ledger.borrow().acked.len() <= acked_at_restore + 10 {
-        assert!(
-            restored.elapsed() < Duration::from_secs(20),
-            "no recovery 20 s after the database came back"
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    progress(&ledger, 10, Duration::from_secs(20)).await;
     let recovery = restored.elapsed();
-    sleep(Duration::from_millis(500)).await;
     *stop.borrow_mut() = true;
     for task in load {
         task.await.unwrap();
@@ -524,7 +542,10 @@ async fn database_outage_under_load(real_restart: Option<String>) {
     );
 }
 
+/// Needs PostgreSQL, so it is not part of the SQLite run: `.ci/run` runs it on PostgreSQL with
+/// `--ignored`, and without PostgreSQL it fails rather than passing unrun.
 #[actix_web::test]
+#[ignore = "needs PostgreSQL: TEST_DATABASE_URL=postgres://… cargo test --test e2e chaos::while_postgresql -- --ignored"]
 async fn while_postgresql_is_unreachable_the_service_answers_503_and_recovers_by_itself() {
     database_outage_under_load(None).await;
 }

@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod binary;
 mod chaos;
+mod contract;
 mod deploy;
 mod imports;
 mod index;

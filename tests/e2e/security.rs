@@ -335,6 +335,39 @@ async fn what_if_reveals_no_more_than_aggregates_would() {
         .post_json(Some(&national), "/api/v1/index/what-if", &hanoi)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
+    // An override is a value a report could hold: a rate of 1e308 would leave a unit without a
+    // score at rank 1.
+    for value in [json!(1e308), json!(-1), json!(100.5)] {
+        let probe = json!({"period": "2025", "level": "commune", "province": "14",
+                           "overrides": [{"unit": "03808", "indicator": "online_dossier_rate", "value": value}]});
+        let p = assert_problem(
+            &app.post_json(Some(&analyst), "/api/v1/index/what-if", &probe)
+                .await,
+            422,
+        );
+        assert_eq!(p["errors"][0]["code"], "out_of_range", "{value}");
+    }
+}
+
+#[actix_web::test]
+async fn a_sign_in_declaring_a_body_too_large_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port(&app)))
+        .await
+        .expect("connects");
+    s.write_all(
+        b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+          Content-Length: 1048576\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let first = answer(s, Duration::from_secs(5)).await;
+    assert!(first.contains(" 413"), "{first}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not held for the body deadline"
+    );
 }
 
 #[actix_web::test]
@@ -404,6 +437,15 @@ async fn the_change_log_shows_each_role_only_its_own_scope() {
         )
         .await;
     assert_eq!(created.status, 201);
+    // A login of the commune: its administration is the managers' business, not the officers'.
+    let officer_login = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/users",
+            &json!({"username": "xa-muong-la-2", "role": "commune_officer", "commune": "03808"}),
+        )
+        .await;
+    assert_eq!(officer_login.status, 201);
     let sibling = app.get("/api/v1/provinces/14/communes").await.json()["items"]
         .as_array()
         .unwrap()
@@ -433,7 +475,11 @@ async fn the_change_log_shows_each_role_only_its_own_scope() {
     assert_eq!(subjects(muong_la()).await, vec!["2026/03808"]);
     assert_eq!(
         subjects(token(Role::ProvinceAnalyst, Some("14"), None)).await,
-        vec!["2026/03808".to_owned(), format!("2026/{sibling}")]
+        vec![
+            "xa-muong-la-2".to_owned(),
+            "2026/03808".to_owned(),
+            format!("2026/{sibling}")
+        ]
     );
     assert!(
         subjects(token(Role::NationalAnalyst, None, None))

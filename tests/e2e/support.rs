@@ -1,6 +1,6 @@
 //! Starting the application for a test and talking to it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
@@ -342,4 +342,17 @@ pub fn error_codes(problem: &Value) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// Polls until `check` holds, every 50 ms, failing the test after `limit`: how tests wait for
+/// something that happens elsewhere (another process, a restart), never a fixed sleep.
+pub async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "not within {limit:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -18,6 +18,17 @@ export const ACCOUNT_WORDS = {
     role_commune_officer: "Cán bộ xã", role_province_analyst: "Chuyên viên tỉnh",
     role_province_admin: "Quản trị tỉnh", role_national_analyst: "Chuyên viên trung ương",
     role_admin: "Quản trị hệ thống",
+    f_username: "Tên đăng nhập", f_password: "Mật khẩu", f_commune: "Xã/phường", f_province: "Tỉnh/thành phố",
+    f_role: "Vai trò", f_display_name: "Tên hiển thị", f_disabled: "Trạng thái",
+    e_too_short: "cần ít nhất 12 ký tự", e_too_long: "quá dài", e_blank: "không được chỉ gồm khoảng trắng hay ký tự ẩn",
+    e_too_simple: "quá đơn giản (một ký tự lặp lại, một dãy liên tiếp hay một hàng phím)",
+    e_contains_username: "không được chứa tên đăng nhập", e_common_password: "là mật khẩu quá phổ biến; hãy chọn mật khẩu khác",
+    e_taken: "tên này đã có người dùng (không phân biệt hoa thường)",
+    e_invalid_username: "chỉ gồm chữ, số và - _ . @ (không bắt đầu bằng - hoặc @), tối đa 64 ký tự",
+    e_required: "cần nhập", e_unknown_commune: "không có xã/phường này", e_invalid_commune: "mã xã gồm 5 chữ số",
+    e_unknown_province: "không có tỉnh này", e_mismatch: "xã không thuộc tỉnh này",
+    e_scope_mismatch: "vai trò và phạm vi không khớp", e_invalid_characters: "có ký tự điều khiển hoặc ký tự đảo chiều",
+    e_self: "không thể tự khoá tài khoản của mình", forbidden: "Bạn không quản lý tài khoản này hoặc phạm vi này.",
   },
   en: {
     accounts: "Accounts", newLogin: "New login", role: "Role", allRoles: "Every role", state: "State",
@@ -32,16 +43,22 @@ export const ACCOUNT_WORDS = {
     done: "Saved.", you: "(you)", anyProvince: "Every province",
     role_commune_officer: "Commune officer", role_province_analyst: "Province analyst",
     role_province_admin: "Province admin", role_national_analyst: "National analyst", role_admin: "Administrator",
+    f_username: "Username", f_password: "Password", f_commune: "Commune", f_province: "Province", f_role: "Role",
+    f_display_name: "Display name", f_disabled: "State", forbidden: "You do not manage this login or this scope.",
   },
 };
 
 const PROVINCE_ROLES = ["commune_officer", "province_analyst", "province_admin"];
 const ALL_ROLES = [...PROVINCE_ROLES, "national_analyst", "admin"];
 
-// Every problem the API listed, one line each (field: message).
-function problemLines(ui, problem) {
+// Every problem the API listed, one line each: the field and the rule in the page's language
+// (the API's own English message where the page has no words for the rule).
+function problemLines(ui, problem, status) {
   const errors = (problem && problem.errors) || [];
-  const lines = errors.length ? errors.map((e) => `${e.field}: ${e.message}`) : [(problem && problem.detail) || ui.t("error")];
+  const word = (key, fallback) => (ui.t(key) === key ? fallback : ui.t(key));
+  const lines = errors.length
+    ? errors.map((e) => `${word(`f_${e.field}`, e.field)}: ${word(`e_${e.code}`, e.message)}`)
+    : [status === 403 ? ui.t("forbidden") : (problem && problem.detail) || ui.t("error")];
   return ui.el("ul", { class: "alert", role: "alert", "data-testid": "account-errors" }, lines.map((l) => ui.el("li", { text: l })));
 }
 
@@ -67,6 +84,8 @@ export async function accountsView(ui) {
   const fill = (template, name) => template.replace("%s", name);
 
   const provinces = admin ? (await api("/api/v1/provinces?limit=1000")).items : [];
+  const place = province ? ui.nameOf(admin ? provinces.find((p) => p.code === province) || { name: province }
+    : await api(`/api/v1/provinces/${ui.enc(province)}`)) : "";
   const filters = el("div", { class: "pickers" },
     ui.picker(t("role"), "role", filter.role, [{ value: "", text: t("allRoles") }, ...(admin ? ALL_ROLES : PROVINCE_ROLES)
       .map((r) => ({ value: r, text: roleName(r) }))], "filter-role"),
@@ -88,7 +107,7 @@ export async function accountsView(ui) {
       onclick: async () => {
         if (!login.disabled && !confirm(fill(t("confirmDisable"), login.username))) return;
         const res = await send("PATCH", `/api/v1/users/${ui.enc(login.username)}`, { disabled: !login.disabled });
-        if (!res.ok) { say(problemLines(ui, res.body)); return; }
+        if (!res.ok) { say(problemLines(ui, res.body, res.status)); return; }
         Object.assign(login, res.body);
         say(secretNotice(ui, t("done")));
         draw();
@@ -97,7 +116,7 @@ export async function accountsView(ui) {
       onclick: async () => {
         if (!confirm(fill(t("confirmReset"), login.username))) return;
         const res = await send("POST", `/api/v1/users/${ui.enc(login.username)}/password`, {});
-        if (!res.ok) { say(problemLines(ui, res.body)); return; }
+        if (!res.ok) { say(problemLines(ui, res.body, res.status)); return; }
         Object.assign(login, res.body.login);
         say(secretNotice(ui, fill(t("newPassword"), login.username), res.body.generated_password));
         draw();
@@ -144,7 +163,7 @@ export async function accountsView(ui) {
       if (PROVINCE_ROLES.includes(role) && role !== "commune_officer") body.province = admin ? data.get("province") : me.province;
       if (data.get("password")) body.password = data.get("password");
       const res = await send("POST", "/api/v1/users", body);
-      if (!res.ok) { errors.replaceChildren(problemLines(ui, res.body)); return; }
+      if (!res.ok) { errors.replaceChildren(problemLines(ui, res.body, res.status)); return; }
       errors.replaceChildren();
       form.reset();
       say(res.body.generated_password
@@ -167,7 +186,7 @@ export async function accountsView(ui) {
 
   document.title = `${t("accounts")} — innoreport`;
   return [
-    el("h1", { text: `${t("accounts")}${province ? ` — ${province}` : ""}` }),
+    el("h1", { text: `${t("accounts")}${place ? ` — ${place}` : ""}` }),
     notice,
     ui.section(t("accounts"), "accounts", filters, tbodyHolder, moreButton,
       ui.downloads(listPath, `logins${province ? `-${province}` : ""}`, "accounts-download")),

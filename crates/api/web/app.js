@@ -2,7 +2,8 @@
 // accounts page is in accounts.js, the page-made downloads in sheets.js).
 // Everything shown is read from the v1 API with the signed-in user's token, so a page shows
 // exactly what the API lets that role read. No framework, no other host: these modules and the
-// stylesheet are all the page loads.
+// stylesheet are all the page loads. (About 640 lines: the translations and the four views that
+// share the charts and tables; the accounts page and the page-made files are modules of their own.)
 
 const T = {
   vi: {
@@ -583,7 +584,7 @@ function chrome(c) {
   const out = document.getElementById("signout");
   out.hidden = !c;
   out.textContent = t("signout");
-  document.getElementById("who").textContent = c ? `${c.sub} · ${c.role}` : "";
+  document.getElementById("who").textContent = c ? `${c.sub} · ${t(`role_${c.role}`)}` : "";
   const nav = document.getElementById("nav");
   const links = [];
   if (c && (c.role === "admin" || c.role === "national_analyst")) links.push(["/national", t("national")]);

@@ -233,9 +233,21 @@ impl Principal {
         if allows(self, action, target) {
             Ok(())
         } else {
+            let who = match (&self.province, &self.commune) {
+                (_, Some(c)) => format!("{} of commune {c}", self.role),
+                (Some(p), None) => format!("{} of province {p}", self.role),
+                (None, None) => self.role.to_string(),
+            };
+            let place = match target {
+                Target::Nation => "the whole country".to_owned(),
+                Target::Province(p) => format!("province {p}"),
+                Target::Communes(p) => format!("the communes of province {p}"),
+                Target::Commune { commune, province } => {
+                    format!("commune {commune} (province {province})")
+                }
+            };
             Err(Denied(format!(
-                "role {} may not {} here",
-                self.role,
+                "{who} may not {} for {place}",
                 action.describe()
             )))
         }

@@ -125,6 +125,17 @@ pub fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {
             None => province = Some(ProvinceCode::parse(&of_commune)?),
         }
     }
+    if let Some(p) = &province
+        && innoreport_store::reference::get_province(&mut *store.conn()?, p.as_str())?.is_none()
+    {
+        return Err(format!("there is no province {p}").into());
+    }
+    if role.needs_commune() && commune.is_none() {
+        return Err(format!("role {role} needs --commune (its 5-digit code)").into());
+    }
+    if role.needs_province() && province.is_none() {
+        return Err(format!("role {role} needs --province (its 2-digit code)").into());
+    }
     if args.sub.trim().is_empty() {
         return Err("--sub names who the token speaks for".into());
     }

@@ -8,7 +8,7 @@ use actix_web::dev::Service;
 use actix_web::{HttpMessage, HttpServer};
 use innoreport_api::http::auth::{MIN_SECRET_BYTES, TokenKeys};
 use innoreport_api::{AppState, Clock};
-use innoreport_service::accounts::random_token;
+use innoreport_service::passwords::random_token;
 use innoreport_store::{Store, StoreError};
 use tracing_actix_web::TracingLogger;
 
@@ -75,7 +75,7 @@ pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
     let user = innoreport_store::users::NewUser::new(
         "admin",
         "admin",
-        innoreport_service::accounts::hash_password(&password),
+        innoreport_service::passwords::hash_password(&password),
         "admin",
         None,
         None,

@@ -4,66 +4,17 @@
 //! Nothing is deleted (a revision names its author forever). Every action goes to the change log
 //! in its own transaction, and every action that changes what a login may do (disabling, a new
 //! role or scope, a new password) ends its tokens at once: tokens carry the login's version,
-//! checked on each request (see [`Service::login_state`]).
+//! checked on each request (see `crate::revocation`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use innoreport_core::validation::Issue;
 use innoreport_core::{Action, CommuneCode, Principal, ProvinceCode, Role, Target};
 use innoreport_store::DbConnection;
 use innoreport_store::users::{NewUser, UserFilter, UserRow, UserUpdate, create_user_logged};
 
+use crate::passwords::{generated_password, hash_password};
 use crate::signin::normalise_username;
 use crate::{Service, ServiceError};
-
-/// How long a replica trusts what it read of a login's state: a change made on another replica
-/// ends that login's tokens here within this time (at once on the replica that made it).
-pub const LOGIN_STATE_TTL: Duration = Duration::from_secs(1);
-
-/// `n` random bytes, base64url.
-pub fn random_token(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).expect("the operating system provides randomness");
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system provides randomness");
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing succeeds")
-        .to_string()
-}
-
-/// Checks a password against a stored PHC hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// A hash to verify against when the user does not exist.
-pub(crate) fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("innoreport-no-such-user"))
-}
-
-/// A generated password: 20 characters of base64url (120 bits).
-pub fn generated_password() -> String {
-    random_token(15)
-}
 
 /// The usernames accepted: 1 to 64 of ASCII letters, digits and `- _ . @`, not starting with
 /// `-` or `@` (which spreadsheets read as formulas). Compared regardless of case.
@@ -79,6 +30,32 @@ pub fn check_username(username: &str) -> Option<Issue> {
             "username",
             "invalid_username",
             "1 to 64 characters: letters, digits, - _ . @ (not first - or @)",
+        )
+    })
+}
+
+/// At most this many characters in a display name.
+pub const MAX_DISPLAY_NAME: usize = 200;
+
+/// A display name: at most [`MAX_DISPLAY_NAME`] characters, no control characters and no
+/// bidirectional overrides (which would make a list show other text than it holds).
+pub fn check_display_name(name: &str) -> Option<Issue> {
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Some(Issue::new(
+            "display_name",
+            "too_long",
+            format!("a display name has at most {MAX_DISPLAY_NAME} characters"),
+        ));
+    }
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    };
+    name.chars().any(hidden).then(|| {
+        Issue::new(
+            "display_name",
+            "invalid_characters",
+            "a display name cannot hold control characters or direction overrides",
         )
     })
 }
@@ -248,6 +225,7 @@ pub fn create_account(
     let mut issues = Vec::new();
     let username = account.username.trim().to_owned();
     issues.extend(check_username(&username));
+    issues.extend(check_display_name(&account.display_name));
     if let Some(p) = &account.password {
         issues.extend(crate::passwords::check(p, &username, "password"));
     }
@@ -329,63 +307,7 @@ pub struct LoginChange {
     pub display_name: Option<String>,
 }
 
-/// What a login's state is, for checking its tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginState {
-    pub version: i32,
-    pub disabled: bool,
-}
-
-/// What this replica last read of logins' states.
-#[derive(Debug, Default)]
-pub struct LoginStates(Mutex<HashMap<String, (Instant, Option<LoginState>)>>);
-
-impl LoginStates {
-    fn fresh(&self, username: &str) -> Option<Option<LoginState>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(username)
-            .filter(|(at, _)| at.elapsed() < LOGIN_STATE_TTL)
-            .map(|(_, s)| *s)
-    }
-
-    fn put(&self, username: &str, state: Option<LoginState>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (at, _)| at.elapsed() < LOGIN_STATE_TTL);
-        }
-        map.insert(username.to_owned(), (Instant::now(), state));
-    }
-
-    fn forget(&self, username: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(username);
-    }
-}
-
 impl Service {
-    /// The state of a login as this replica knows it without the database (None: not known
-    /// freshly, ask [`Service::login_state`]).
-    pub fn cached_login_state(&self, username: &str) -> Option<Option<LoginState>> {
-        self.login_states().fresh(username)
-    }
-
-    /// The state of a login (None: no such login), read again when older than
-    /// [`LOGIN_STATE_TTL`].
-    pub fn login_state(&self, username: &str) -> Result<Option<LoginState>, ServiceError> {
-        if let Some(s) = self.login_states().fresh(username) {
-            return Ok(s);
-        }
-        let user = innoreport_store::users::find_user(&mut *self.conn()?, username)?;
-        let state = user.map(|u| LoginState {
-            version: u.token_version,
-            disabled: u.disabled,
-        });
-        self.login_states().put(username, state);
-        Ok(state)
-    }
-
     /// Creates a login as `who`: a province admin creates logins of their own province; only
     /// an admin creates national ones.
     pub fn create_login(
@@ -394,13 +316,26 @@ impl Service {
         account: NewAccount,
     ) -> Result<CreatedAccount, ServiceError> {
         let mut conn = self.conn()?;
+        let role = account.role.unwrap_or(Role::CommuneOfficer);
+        let mut account = account;
+        // A province admin's new province login is of their own province unless another is named.
+        if account.province.is_none()
+            && account.commune.is_none()
+            && role.needs_province()
+            && !role.needs_commune()
+        {
+            account.province = who.province.as_ref().map(ToString::to_string);
+        }
         let province = match (&account.province, &account.commune) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(c)) => innoreport_store::reference::commune_province(&mut conn, c)?,
             (None, None) => None,
         };
-        let role = account.role.unwrap_or(Role::CommuneOfficer);
-        who.require(Action::ManageUsers, home(role, province.as_deref()))?;
+        // An unknown commune has no province to check against: the account is refused with 422
+        // naming it, and nothing is created.
+        if province.is_some() || account.commune.is_none() {
+            who.require(Action::ManageUsers, home(role, province.as_deref()))?;
+        }
         create_account(&mut conn, account, &who.subject, self.now())
     }
 
@@ -485,10 +420,9 @@ impl Service {
         let before = login_of(&user)?;
         let mut issues = Vec::new();
         let role = change.role.unwrap_or(before.role);
-        let rescoped =
-            change.role.is_some() || change.province.is_some() || change.commune.is_some();
         let mut update = UserUpdate::default();
-        if rescoped {
+        let mut after = before.clone();
+        if change.role.is_some() || change.province.is_some() || change.commune.is_some() {
             // A new role keeps the scope unless a new one is named, as far as it fits the role.
             let province = match &change.province {
                 Some(p) => p.clone(),
@@ -514,45 +448,56 @@ impl Service {
                     Action::ManageUsers,
                     home(role, p.province.as_ref().map(|x| x.as_str())),
                 )?;
-                update.role = Some(role.as_str().to_owned());
-                update.province = Some(p.province.as_ref().map(ToString::to_string));
-                update.commune = Some(p.commune.as_ref().map(ToString::to_string));
+                after.role = role;
+                after.province = p.province.as_ref().map(ToString::to_string);
+                after.commune = p.commune.as_ref().map(ToString::to_string);
             }
         }
-        if let Some(name) = &change.display_name
-            && name.chars().count() > 200
-        {
-            issues.push(Issue::new(
-                "display_name",
-                "too_long",
-                "a display name has at most 200 characters",
-            ));
+        if let Some(name) = &change.display_name {
+            issues.extend(check_display_name(name));
+            after.display_name = name.clone();
         }
         if !issues.is_empty() {
             return Err(ServiceError::invalid("change", issues));
         }
-        if change.disabled == Some(true) && user.username == who.subject {
+        if let Some(disabled) = change.disabled {
+            after.disabled = disabled;
+        }
+        if after.disabled && !before.disabled && user.username == who.subject {
             return Err(ServiceError::Conflict {
                 message: "A login cannot disable itself; another admin must.".into(),
                 issues: vec![Issue::new("disabled", "self", "ask another admin")],
             });
         }
-        update.disabled = change.disabled;
-        update.display_name = change.display_name.clone();
-        update.bump_version = rescoped || change.disabled == Some(true);
-        let action = match (change.disabled, rescoped) {
-            (Some(true), false) => "user.disable",
-            (Some(false), false) => "user.enable",
+        // Only what really changes is written and logged; a change that changes nothing is
+        // answered with the login as it is, and its tokens live on.
+        let rescoped = (after.role, &after.province, &after.commune)
+            != (before.role, &before.province, &before.commune);
+        if rescoped {
+            update.role = Some(after.role.as_str().to_owned());
+            update.province = Some(after.province.clone());
+            update.commune = Some(after.commune.clone());
+        }
+        if after.disabled != before.disabled {
+            update.disabled = Some(after.disabled);
+        }
+        if after.display_name != before.display_name {
+            update.display_name = Some(after.display_name.clone());
+        }
+        if !rescoped && update.disabled.is_none() && update.display_name.is_none() {
+            return Ok(before);
+        }
+        update.bump_version = rescoped || update.disabled == Some(true);
+        let action = match (update.disabled, rescoped, update.display_name.is_some()) {
+            (Some(true), false, false) => "user.disable",
+            (Some(false), false, false) => "user.enable",
             _ => "user.update",
         };
-        let after_province = update.province.clone().unwrap_or(before.province.clone());
         let detail = serde_json::json!({
             "before": {"role": before.role.as_str(), "province": before.province, "commune": before.commune,
                        "disabled": before.disabled, "display_name": before.display_name},
-            "after": {"role": role.as_str(), "province": after_province,
-                      "commune": update.commune.clone().unwrap_or(before.commune.clone()),
-                      "disabled": change.disabled.unwrap_or(before.disabled),
-                      "display_name": change.display_name.clone().unwrap_or(before.display_name.clone())},
+            "after": {"role": after.role.as_str(), "province": after.province, "commune": after.commune,
+                      "disabled": after.disabled, "display_name": after.display_name},
         });
         innoreport_store::users::update_user_logged(
             &mut conn,
@@ -563,7 +508,7 @@ impl Service {
                 at: self.now(),
                 actor: &who.subject,
                 action,
-                province: after_province.as_deref().or(before.province.as_deref()),
+                province: after.province.as_deref().or(before.province.as_deref()),
                 commune: before.commune.as_deref(),
                 subject: user.username.clone(),
                 detail,
@@ -678,15 +623,6 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2_and_verify() {
-        let h = hash_password("correct horse");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
 
     #[test]
     fn usernames_are_plain_and_never_start_like_a_formula() {

@@ -52,16 +52,8 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use innoreport_core::{CommuneCode, ProvinceCode, Role};
-
-    fn who(role: Role, province: Option<&str>, commune: Option<&str>) -> Principal {
-        Principal {
-            subject: "t".into(),
-            role,
-            province: province.map(|p| ProvinceCode::parse(p).unwrap()),
-            commune: commune.map(|c| CommuneCode::parse(c).unwrap()),
-        }
-    }
+    use crate::testing::who;
+    use innoreport_core::Role;
 
     #[test]
     fn each_role_reads_only_its_own_part_of_the_change_log() {

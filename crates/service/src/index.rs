@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use innoreport_aggregate::index::compute_index;
 pub use innoreport_aggregate::index::{IndexResult, Treatment, Uncertainty, UnitScore};
 use innoreport_aggregate::{AggregateError, Level, UnitFilter, rollup};
-use innoreport_core::validation::Issue;
+use innoreport_core::validation::{Issue, MAX_VALUE};
 use innoreport_core::{Action, Catalog, Period, Principal, Target};
 
 use crate::cache::KeyBuilder;
@@ -205,12 +205,24 @@ fn check_overrides(catalog: &Catalog, units: &[String], overrides: &[Override]) 
                 format!("{} is not an indicator of the framework", o.indicator),
             ));
         }
-        if o.value.is_some_and(|v| !v.is_finite()) {
-            issues.push(Issue::new(
+        // The values a report could give: none negative, none above what a report may hold,
+        // and a share (unit %) of a whole at most 100.
+        let most = match catalog.indicator(&o.indicator) {
+            Some(i) if i.unit_en == "%" => 100.0,
+            _ => MAX_VALUE,
+        };
+        match o.value {
+            Some(v) if !v.is_finite() => issues.push(Issue::new(
                 format!("overrides[{n}].value"),
                 "not_a_number",
                 "a finite number or null",
-            ));
+            )),
+            Some(v) if !(0.0..=most).contains(&v) => issues.push(Issue::new(
+                format!("overrides[{n}].value"),
+                "out_of_range",
+                format!("a value of {} is 0 to {most}", o.indicator),
+            )),
+            _ => {}
         }
     }
     issues
@@ -417,4 +429,169 @@ fn framework_json(catalog: &Catalog) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "pillars": pillars })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use innoreport_aggregate::cube::{Cube, ReportCells};
+    use innoreport_core::Role;
+
+    use super::*;
+    use crate::testing::who;
+
+    /// Two communes of Sơn La (14) and one of Hà Nội (01), with 2026Q1 and 2026 reports.
+    fn view() -> View {
+        let reference = Arc::new(crate::testing::reference(&[
+            ("03808", "14"),
+            ("03811", "14"),
+            ("00004", "01"),
+        ]));
+        let mut cube = Cube::new(reference.units.clone());
+        let report =
+            |dataset: &str, period: &str, commune: &str, values: &[(&str, f64)]| ReportCells {
+                dataset: dataset.into(),
+                period: Period::parse(period).unwrap(),
+                commune: commune.into(),
+                first_received_us: 0,
+                values: values
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect::<BTreeMap<_, _>>(),
+            };
+        cube.apply(vec![
+            report(
+                "dmst-quarterly",
+                "2026Q1",
+                "03808",
+                &[("dossiers_total", 100.0), ("dossiers_online_full", 80.0)],
+            ),
+            report(
+                "dmst-quarterly",
+                "2026Q1",
+                "03811",
+                &[("dossiers_total", 300.0), ("dossiers_online_full", 60.0)],
+            ),
+            report(
+                "dmst-quarterly",
+                "2026Q1",
+                "00004",
+                &[("dossiers_total", 50.0)],
+            ),
+            report("dmst-annual", "2026", "03808", &[("population", 10_000.0)]),
+        ])
+        .unwrap();
+        View {
+            catalog: Arc::new(innoreport_store::seed::default_catalog().unwrap()),
+            reference,
+            cube,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_what_if_needs_read_access_to_every_unit_it_compares() {
+        let officer = who(Role::CommuneOfficer, Some("14"), Some("03808"));
+        let analyst = who(Role::ProvinceAnalyst, Some("14"), None);
+        let national = who(Role::NationalAnalyst, None, None);
+        // The provinces' index is published to every role; probing it is national.
+        assert!(authorize(&officer, IndexLevel::Province, None, false).is_ok());
+        assert!(authorize(&analyst, IndexLevel::Province, None, true).is_err());
+        assert!(authorize(&national, IndexLevel::Province, None, true).is_ok());
+        // A commune index shows every commune of the province side by side.
+        assert!(authorize(&officer, IndexLevel::Commune, Some("14"), false).is_err());
+        assert!(authorize(&analyst, IndexLevel::Commune, Some("14"), true).is_ok());
+        assert!(authorize(&analyst, IndexLevel::Commune, Some("01"), false).is_err());
+        assert!(matches!(
+            authorize(&national, IndexLevel::Commune, None, false),
+            Err(ServiceError::BadInput { .. })
+        ));
+    }
+
+    #[test]
+    fn inputs_are_the_rollups_the_aggregates_serve_for_each_unit() {
+        let v = view();
+        let q1 = Period::parse("2026Q1").unwrap();
+        let (units, values) = inputs(&v, q1, IndexLevel::Commune, Some("14")).unwrap();
+        assert_eq!(
+            units,
+            ["03808", "03811"],
+            "the province's communes in code order"
+        );
+        assert_eq!(values[0]["online_dossier_rate"], 80.0);
+        assert_eq!(values[1]["online_dossier_rate"], 20.0);
+        // An indicator with no value for the period is left out, never 0.
+        assert!(!values[1].contains_key("ocop_products"));
+
+        let (provinces, values) = inputs(&v, q1, IndexLevel::Province, None).unwrap();
+        let son_la = provinces.iter().position(|p| p == "14").unwrap();
+        assert_eq!(
+            values[son_la]["online_dossier_rate"],
+            100.0 * (80.0 + 60.0) / (100.0 + 300.0),
+            "Σ numerator / Σ denominator, never a mean of the communes' rates"
+        );
+        let ha_noi = provinces.iter().position(|p| p == "01").unwrap();
+        assert!(
+            !values[ha_noi].contains_key("online_dossier_rate"),
+            "a commune without its numerator does not count"
+        );
+        assert!(matches!(
+            inputs(&v, q1, IndexLevel::Commune, Some("99")),
+            Err(ServiceError::BadInput { .. })
+        ));
+    }
+
+    #[test]
+    fn every_bad_override_is_named() {
+        let catalog = innoreport_store::seed::default_catalog().unwrap();
+        let units = vec!["03808".to_owned()];
+        let issues = check_overrides(
+            &catalog,
+            &units,
+            &[
+                Override {
+                    unit: "03808".into(),
+                    indicator: "online_dossier_rate".into(),
+                    value: Some(90.0),
+                },
+                Override {
+                    unit: "00004".into(),
+                    indicator: "dossiers_total".into(),
+                    value: Some(f64::NAN),
+                },
+                Override {
+                    unit: "03808".into(),
+                    indicator: "online_dossier_rate".into(),
+                    value: Some(1e308),
+                },
+                Override {
+                    unit: "03808".into(),
+                    indicator: "initiatives_recognized_per_10k".into(),
+                    value: Some(-1.0),
+                },
+                Override {
+                    unit: "03808".into(),
+                    indicator: "initiatives_recognized_per_10k".into(),
+                    value: Some(250.0),
+                },
+            ],
+        );
+        let mut named: Vec<_> = issues
+            .iter()
+            .map(|i| (i.field.as_str(), i.code.as_str()))
+            .collect();
+        named.sort();
+        assert_eq!(
+            named,
+            [
+                ("overrides[1].indicator", "not_in_framework"),
+                ("overrides[1].unit", "unknown_unit"),
+                ("overrides[1].value", "not_a_number"),
+                ("overrides[2].value", "out_of_range"),
+                ("overrides[3].value", "out_of_range"),
+            ]
+        );
+    }
 }

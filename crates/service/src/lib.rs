@@ -26,8 +26,11 @@ pub mod passwords;
 pub mod reference;
 pub mod reports;
 pub mod review;
+pub mod revocation;
 pub mod signin;
 pub mod targets;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,7 +103,7 @@ struct Inner {
     results: cache::ResultCache,
     budget: budget::Budget,
     hash_pool: signin::HashPool,
-    login_states: accounts::LoginStates,
+    login_states: revocation::LoginStates,
     observer: Arc<dyn Observer>,
 }
 
@@ -128,7 +131,7 @@ impl Service {
             results: cache::ResultCache::default(),
             budget: budget::Budget::new(options.compute_budget),
             hash_pool: signin::HashPool::default(),
-            login_states: accounts::LoginStates::default(),
+            login_states: revocation::LoginStates::default(),
             observer: Arc::new(Silent),
         }))
     }
@@ -175,7 +178,7 @@ impl Service {
         &self.0.hash_pool
     }
 
-    pub(crate) fn login_states(&self) -> &accounts::LoginStates {
+    pub(crate) fn login_states(&self) -> &revocation::LoginStates {
         &self.0.login_states
     }
 

@@ -19,7 +19,8 @@ use chrono::{DateTime, Utc};
 use innoreport_core::Principal;
 use innoreport_store::logins::{self, Failures};
 
-use crate::accounts::{principal_of, verify_password};
+use crate::accounts::principal_of;
+use crate::passwords::verify_password;
 use crate::{Service, ServiceError};
 
 /// Failed attempts allowed before the back-off starts.
@@ -148,7 +149,7 @@ impl Service {
         Ok(match hash {
             Some(h) => verify_password(password, h),
             None => {
-                verify_password(password, crate::accounts::dummy_hash());
+                verify_password(password, crate::passwords::dummy_hash());
                 false
             }
         })

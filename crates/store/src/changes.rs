@@ -48,7 +48,8 @@ pub enum Scope {
         code: String,
         national: bool,
     },
-    /// A commune's changes only.
+    /// A commune's changes (its targets and reports), without the administration of its logins
+    /// and tokens, which is its managers' business.
     Commune(String),
 }
 
@@ -116,7 +117,12 @@ pub fn list_changes(
             code,
             national: false,
         } => q = q.filter(change_log::province_code.eq(code.clone())),
-        Scope::Commune(c) => q = q.filter(change_log::commune_code.eq(c.clone())),
+        Scope::Commune(c) => {
+            q = q
+                .filter(change_log::commune_code.eq(c.clone()))
+                .filter(change_log::action.not_like("user.%"))
+                .filter(change_log::action.not_like("token.%"))
+        }
     }
     if let Some(a) = action {
         q = q.filter(change_log::action.eq(a.to_owned()));

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod db;
 pub mod logins;
 pub mod reference;
+pub mod report_reads;
 pub mod reports;
 pub mod schema;
 pub mod seed;

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use innoreport_core::{CommuneCode, Principal, ProvinceCode};
-use innoreport_service::accounts::random_token;
+use innoreport_service::passwords::random_token;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 

@@ -216,6 +216,18 @@ fn body_length(req: &ServiceRequest) -> (bool, Option<u64>) {
     }
 }
 
+/// The 413 of a body larger than the endpoint accepts.
+fn too_large<B>(req: ServiceRequest) -> ServiceResponse<EitherBody<B>> {
+    refuse(
+        req,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        "Payload too large",
+        "The request body is larger than this endpoint accepts.",
+        0,
+    )
+}
+
 /// The address a request comes from: the peer, or behind a trusted proxy the address the proxy
 /// saw.
 pub fn source_address(req: &actix_web::HttpRequest, trust_forwarded_for: bool) -> String {
@@ -421,6 +433,10 @@ pub async fn admit<B: MessageBody>(
         },
         false => None,
     };
+    // A body declared larger than accepted is refused before any of it is waited for.
+    if length.is_some_and(|n| n > limit as u64) {
+        return Ok(too_large(req));
+    }
     if has_body {
         let deadline = guard.body_deadline(length);
         match read_body(
@@ -433,14 +449,7 @@ pub async fn admit<B: MessageBody>(
         {
             Ok(body) => req.set_payload(Payload::from(body)),
             Err(BodyFailure::TooLarge) => {
-                return Ok(refuse(
-                    req,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload-too-large",
-                    "Payload too large",
-                    "The request body is larger than this endpoint accepts.",
-                    0,
-                ));
+                return Ok(too_large(req));
             }
             Err(BodyFailure::TimedOut) => {
                 return Ok(refuse(

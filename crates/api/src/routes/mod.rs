@@ -11,4 +11,5 @@ pub mod imports;
 pub mod index;
 pub mod reference;
 pub mod reports;
+pub mod review;
 pub mod words;
