@@ -257,3 +257,158 @@ async fn demo_data_fills_the_province_dashboard() {
             .any(|c| c["rank"] == 1)
     );
 }
+
+/// Runs `innoreport <args>` on `database`; returns (success, stdout, stderr).
+fn cli(database: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_innoreport"))
+        .args(args)
+        .env("DATABASE_URL", database)
+        .env("INNOREPORT_JWT_SECRET", crate::support::TEST_SECRET)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn the_cli_mints_named_bounded_tokens_runs_logins_and_never_creates_a_database() {
+    // Asked to read a database that does not exist, it refuses and creates nothing.
+    let dir = std::env::temp_dir().join(format!("innoreport-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let absent = dir.join("absent.db");
+    let url = format!("sqlite://{}", absent.display());
+    for args in [
+        vec!["token", "--sub", "ops", "--role", "admin"],
+        vec!["user", "list"],
+    ] {
+        let (ok, _, err) = cli(&url, &args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains("there is no database"), "{err}");
+        assert!(!absent.exists(), "{args:?} created a database");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+
+    let db = TestDatabase::new();
+    let (_server, base) = start(&db).await;
+    // Tokens name their subject, live at most 30 days, and fit a real scope.
+    for (args, why) in [
+        (vec!["token", "--role", "admin"], "--sub"),
+        (
+            vec!["token", "--sub", "ops", "--role", "admin", "--ttl", "31d"],
+            "30 days",
+        ),
+        (
+            vec!["token", "--sub", "ops", "--role", "commune_officer"],
+            "commune",
+        ),
+        (
+            vec![
+                "token",
+                "--sub",
+                "ops",
+                "--role",
+                "province_admin",
+                "--province",
+                "99",
+            ],
+            "province",
+        ),
+        (
+            vec![
+                "token",
+                "--sub",
+                "ops",
+                "--role",
+                "commune_officer",
+                "--commune",
+                "99999",
+            ],
+            "commune",
+        ),
+    ] {
+        let (ok, _, err) = cli(&db.url, &args);
+        assert!(!ok, "{args:?} was accepted");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    let (ok, token, err) = cli(
+        &db.url,
+        &[
+            "token",
+            "--sub",
+            "he-thong-muong-la",
+            "--role",
+            "commune_officer",
+            "--commune",
+            "03808",
+            "--ttl",
+            "10m",
+        ],
+    );
+    assert!(ok, "{err}");
+    let client = awc::Client::default();
+    let mut res = client
+        .get(format!("{base}/api/v1/reports"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    drop(res.body().await);
+
+    // Logins: created with a password printed once, disabled, listed.
+    let (ok, out, err) = cli(
+        &db.url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "quan-tri",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("password: "), "{out}");
+    let (ok, _, err) = cli(&db.url, &["user", "disable", "quan-tri"]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = cli(&db.url, &["user", "list", "--disabled", "true"]);
+    assert!(ok);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("quan-tri\tadmin") && l.contains("disabled")),
+        "{out}"
+    );
+
+    // The minting and the account actions are in the change log, by the operator.
+    let admin = crate::support::token(innoreport_core::Role::Admin, None, None);
+    let mut res = client
+        .get(format!("{base}/api/v1/changes?limit=1000"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let changes: serde_json::Value = res.json().limit(1 << 22).await.unwrap();
+    let actions: Vec<(&str, &str)> = changes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap(),
+                c["subject"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("token.mint", "he-thong-muong-la"),
+        ("user.create", "quan-tri"),
+        ("user.disable", "quan-tri"),
+    ] {
+        assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
+    }
+}

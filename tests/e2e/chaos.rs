@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +27,7 @@ use innoreport_store::Backend;
 use innoreport_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
+use crate::binary::Process;
 use crate::support::{TEST_SECRET, TestApp, token, within};
 
 const DATASET: &str = "dmst-quarterly";
@@ -202,28 +203,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A server process, killed when the test ends however it ends (a failed assertion included).
-struct Server(Child);
-
-impl Server {
-    fn pid(&self) -> String {
-        self.0.id().to_string()
-    }
-
-    fn reap(&mut self) {
-        self.0.wait().ok();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn start_binary(url: &str, port: u16) -> Server {
-    Server(
+fn start_binary(url: &str, port: u16) -> Process {
+    Process(
         Command::new(env!("CARGO_BIN_EXE_innoreport"))
             .args([
                 "serve",
@@ -308,12 +289,12 @@ async fn acknowledged_submissions_survive_twenty_kill_9_at_random_moments() {
         sleep(Duration::from_millis(rng.between(150, 700))).await;
         assert!(
             Command::new("kill")
-                .args(["-9", &child.pid()])
+                .args(["-9", &child.0.id().to_string()])
                 .status()
                 .unwrap()
                 .success()
         );
-        child.reap();
+        child.0.wait().ok();
         child = start_binary(&db.url, port);
         restarts.push(wait_ready(&base).await);
     }

@@ -546,6 +546,18 @@ async fn no_shared_cache_keeps_an_answer_and_tags_are_bound_to_the_scope() {
         .get_with(&mint("14"), path, &[("if-none-match", &tag)])
         .await;
     assert_eq!(again.status, 304);
+    // The dashboard revalidates the same way.
+    let dashboard = "/api/v1/provinces/14/dashboard?period=2026Q1";
+    let first = app.get_as(&mint("14"), dashboard).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let tag = first
+        .header("etag")
+        .expect("the dashboard has a tag")
+        .to_owned();
+    let again = app
+        .get_with(&mint("14"), dashboard, &[("if-none-match", &tag)])
+        .await;
+    assert_eq!(again.status, 304);
 }
 
 #[actix_web::test]

@@ -8,12 +8,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::codes::{CommuneCode, ProvinceCode};
 
 /// The roles of API.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A commune's officer or its reporting system: its own commune.
@@ -147,6 +147,18 @@ pub enum Target<'a> {
     /// Every commune of a province side by side (a ranking, a commune index): more than a
     /// commune officer's own values.
     Communes(&'a str),
+}
+
+impl<'a> Target<'a> {
+    /// Where a login of `role` belongs, for managing it: its province for the province roles
+    /// and commune officers, the whole country for national roles (and for a province role
+    /// without a province, which only a national manager could fix).
+    pub fn login(role: Role, province: Option<&'a str>) -> Target<'a> {
+        match (role.needs_province(), province) {
+            (true, Some(p)) => Target::Province(p),
+            _ => Target::Nation,
+        }
+    }
 }
 
 /// Whether `role` may do `action` anywhere at all (a bulk request of an action the role may never

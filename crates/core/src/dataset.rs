@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::codes::DatasetCode;
 use crate::period::{Period, PeriodType, clamped_day, end_of_day};
 
 /// When reports of a period are due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DeadlineRule {
     /// End of day `day` of the last month of the period (clamped to the month's length).
@@ -31,7 +31,8 @@ pub enum DeadlineRule {
 }
 
 /// When a report stops accepting changes from its commune.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LockRule {
     /// Never locked by time (approval still locks).

@@ -21,19 +21,8 @@ pub const MIN_YEAR: i32 = 1976;
 pub const MAX_YEAR: i32 = 9999;
 
 /// The kind of a period; a data set collects reports of one kind.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodType {
     Year,
@@ -337,6 +326,7 @@ impl Serialize for Period {
     }
 }
 
+#[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Period {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
@@ -350,6 +340,7 @@ impl utoipa::PartialSchema for Period {
     }
 }
 
+#[cfg(feature = "openapi")]
 impl utoipa::ToSchema for Period {}
 
 impl<'de> Deserialize<'de> for Period {

@@ -5,7 +5,7 @@
 
 use std::io::BufRead;
 
-use innoreport_core::{CommuneCode, Principal, ProvinceCode, Role};
+use innoreport_core::{Principal, Role};
 use innoreport_service::accounts::{Login, LoginChange, LoginQuery, NewAccount};
 use innoreport_service::{Clock, Options, Service, ServiceError};
 use innoreport_store::{Backend, Store};
@@ -103,68 +103,20 @@ fn describe(l: &Login) -> String {
 pub fn mint_token(config: &Config, args: TokenArgs) -> Result<(), Failure> {
     let store = existing_store(config)?;
     let role: Role = args.role.parse()?;
-    let commune = args
-        .commune
-        .as_deref()
-        .map(CommuneCode::parse)
-        .transpose()?;
-    let mut province = args
-        .province
-        .as_deref()
-        .map(ProvinceCode::parse)
-        .transpose()?;
-    if let Some(c) = &commune {
-        let mut conn = store.conn()?;
-        let of_commune = innoreport_store::reference::commune_province(&mut conn, c.as_str())?
-            .ok_or_else(|| format!("there is no commune {c}"))?;
-        match &province {
-            Some(p) if p.as_str() != of_commune => {
-                return Err(format!("commune {c} is in province {of_commune}, not {p}").into());
-            }
-            Some(_) => {}
-            None => province = Some(ProvinceCode::parse(&of_commune)?),
-        }
-    }
-    if let Some(p) = &province
-        && innoreport_store::reference::get_province(&mut *store.conn()?, p.as_str())?.is_none()
-    {
-        return Err(format!("there is no province {p}").into());
-    }
-    if role.needs_commune() && commune.is_none() {
-        return Err(format!("role {role} needs --commune (its 5-digit code)").into());
-    }
-    if role.needs_province() && province.is_none() {
-        return Err(format!("role {role} needs --province (its 2-digit code)").into());
-    }
-    if args.sub.trim().is_empty() {
-        return Err("--sub names who the token speaks for".into());
-    }
-    let principal = Principal {
-        subject: args.sub.trim().to_owned(),
-        role,
-        province,
-        commune,
-    };
-    principal.check_shape()?;
     let keys = token_keys(config, &store)?;
-    let token = keys.mint(&principal, args.ttl);
-    let now = chrono::Utc::now();
-    innoreport_store::changes::record(
-        &mut *store.conn()?,
-        &innoreport_store::changes::NewChange {
-            at: now,
-            actor: &operator().subject,
-            action: "token.mint",
-            province: principal.province.as_ref().map(|p| p.as_str()),
-            commune: principal.commune.as_ref().map(|c| c.as_str()),
-            subject: principal.subject.clone(),
-            detail: serde_json::json!({"sub": principal.subject, "role": role.as_str(),
-                "province": principal.province.as_ref().map(|p| p.as_str()),
-                "commune": principal.commune.as_ref().map(|c| c.as_str()),
-                "expires_at": (now + chrono::Duration::from_std(args.ttl).unwrap_or_default()).to_rfc3339()}),
-        },
-    )?;
-    println!("{token}");
+    let service = service(store);
+    let expires_at = service.now() + chrono::Duration::from_std(args.ttl).unwrap_or_default();
+    let principal = service
+        .operator_token(
+            &operator().subject,
+            &args.sub,
+            role,
+            args.province.as_deref(),
+            args.commune.as_deref(),
+            expires_at,
+        )
+        .map_err(failure)?;
+    println!("{}", keys.mint(&principal, args.ttl));
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 use clap::Parser;
-use innoreport_server::startup::{Application, bootstrap_admin, init_tracing, prepare_store};
+use innoreport_server::startup::{Application, init_tracing, prepare_store};
 use innoreport_server::{Cli, Command, Config};
 
 /// mimalloc returns freed memory to the system (glibc's malloc kept the live view's load-time
@@ -48,7 +48,12 @@ fn main() -> std::process::ExitCode {
 fn serve(config: Config) -> Result<(), Failure> {
     actix_web::rt::System::new().block_on(async move {
         let store = prepare_store(&config)?;
-        if let Some(password) = bootstrap_admin(&store)? {
+        let first = innoreport_service::Service::new(
+            store.clone(),
+            innoreport_service::Clock::system(),
+            innoreport_service::Options::default(),
+        );
+        if let Some(password) = first.bootstrap_admin().map_err(|e| e.chain())? {
             tracing::warn!("no logins existed: created the login 'admin'; its password is printed once on stderr");
             eprintln!(
                 "\n  innoreport: first start. Sign in as  admin / {password}\n  \

@@ -63,40 +63,6 @@ pub fn token_keys(config: &Config, store: &Store) -> Result<TokenKeys, StartupEr
     .map_err(|_| StartupError::WeakSecret)
 }
 
-/// On an empty users table, creates the login `admin` with a generated password and prints
-/// it once, so a fresh installation can be used at once. Nothing is created when any login
-/// exists.
-pub fn bootstrap_admin(store: &Store) -> Result<Option<String>, StartupError> {
-    let mut conn = store.conn()?;
-    if innoreport_store::users::count_users(&mut conn)? > 0 {
-        return Ok(None);
-    }
-    let password = random_token(15);
-    let user = innoreport_store::users::NewUser::new(
-        "admin",
-        "admin",
-        innoreport_service::passwords::hash_password(&password),
-        "admin",
-        None,
-        None,
-        chrono::Utc::now(),
-    );
-    let change = innoreport_store::changes::NewChange {
-        at: chrono::Utc::now(),
-        actor: "innoreport (first start)",
-        action: "user.create",
-        province: None,
-        commune: None,
-        subject: "admin".into(),
-        detail: serde_json::json!({"username": "admin", "role": "admin"}),
-    };
-    if innoreport_store::users::create_user_logged(&mut conn, &user, &change)? {
-        Ok(Some(password))
-    } else {
-        Ok(None)
-    }
-}
-
 /// Opens the database, applies migrations and (unless disabled) loads the reference data.
 pub fn prepare_store(config: &Config) -> Result<Store, StartupError> {
     let store = Store::open_with_timeout(

@@ -110,14 +110,6 @@ fn login_of(user: &UserRow) -> Result<Login, ServiceError> {
     })
 }
 
-/// The target a login lives in: its province, or the nation for national roles.
-fn home<'a>(role: Role, province: Option<&'a str>) -> Target<'a> {
-    match (role.needs_province(), province) {
-        (true, Some(p)) => Target::Province(p),
-        _ => Target::Nation,
-    }
-}
-
 /// A login to create.
 #[derive(Debug, Clone, Default)]
 pub struct NewAccount {
@@ -145,7 +137,7 @@ pub struct CreatedAccount {
 
 /// Resolves a role's scope: the commune's province when only the commune is named; every
 /// problem listed. Returns the principal the login would speak for.
-fn scope_of(
+pub(crate) fn scope_of(
     conn: &mut DbConnection,
     username: &str,
     role: Role,
@@ -334,7 +326,10 @@ impl Service {
         // An unknown commune has no province to check against: the account is refused with 422
         // naming it, and nothing is created.
         if province.is_some() || account.commune.is_none() {
-            who.require(Action::ManageUsers, home(role, province.as_deref()))?;
+            who.require(
+                Action::ManageUsers,
+                Target::login(role, province.as_deref()),
+            )?;
         }
         create_account(&mut conn, account, &who.subject, self.now())
     }
@@ -393,10 +388,12 @@ impl Service {
                 crate::reports::clip(username)
             ))
         })?;
-        let role: Role = user.role.parse().unwrap_or(Role::Admin);
+        let role: Role = user.role.parse().map_err(|_| {
+            ServiceError::bug(format!("login {} has an unknown role", user.username))
+        })?;
         who.require(
             Action::ManageUsers,
-            home(role, user.province_code.as_deref()),
+            Target::login(role, user.province_code.as_deref()),
         )?;
         Ok(user)
     }
@@ -446,7 +443,7 @@ impl Service {
                 // The login must stay where the caller manages.
                 who.require(
                     Action::ManageUsers,
-                    home(role, p.province.as_ref().map(|x| x.as_str())),
+                    Target::login(role, p.province.as_ref().map(|x| x.as_str())),
                 )?;
                 after.role = role;
                 after.province = p.province.as_ref().map(ToString::to_string);

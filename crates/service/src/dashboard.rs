@@ -322,6 +322,8 @@ impl Service {
         period: Period,
         rank_by: Option<&str>,
     ) -> Result<Dashboard, ServiceError> {
+        // Who may read the province is known before anything is read.
+        who.require(Action::Read, Target::Province(code))?;
         let mut conn = self.conn()?;
         let view = self.view_on(&mut conn)?;
         let targets =

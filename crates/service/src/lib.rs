@@ -22,6 +22,7 @@ pub mod error;
 pub mod imports;
 pub mod index;
 pub mod live;
+pub mod operators;
 pub mod passwords;
 pub mod reference;
 pub mod reports;

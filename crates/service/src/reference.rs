@@ -11,9 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use innoreport_aggregate::Units;
+use innoreport_core::{Catalog, CommuneCode, Dataset, Period, ProvinceCode};
 use innoreport_store::reference;
 pub use innoreport_store::reference::{CommuneRow, ProvinceRow, ProvinceSummary};
 use innoreport_store::{DbConnection, StoreError};
+
+use crate::ServiceError;
+use crate::reports::clip;
 
 /// How soon an unknown code may make a replica read the reference data again.
 pub const RELOAD_AFTER: Duration = Duration::from_secs(10);
@@ -143,5 +147,73 @@ impl ReferenceCache {
                 Ok(r)
             }
         }
+    }
+}
+
+/// The reads of reference data and of the catalog's data sets: 404 for a code that names
+/// nothing (a malformed code names nothing either).
+impl crate::Service {
+    /// One province.
+    pub fn province(&self, code: &str) -> Result<ProvinceSummary, ServiceError> {
+        let missing =
+            || ServiceError::not_found(format!("There is no province with code {:?}.", clip(code)));
+        ProvinceCode::parse(code).map_err(|_| missing())?;
+        let reference = self.reference_knowing(Some(code), None)?;
+        reference.province(code).cloned().ok_or_else(missing)
+    }
+
+    /// One commune.
+    pub fn commune(&self, code: &str) -> Result<CommuneRow, ServiceError> {
+        let missing =
+            || ServiceError::not_found(format!("There is no commune with code {:?}.", clip(code)));
+        CommuneCode::parse(code).map_err(|_| missing())?;
+        let reference = self.reference_knowing(None, Some(code))?;
+        reference.commune(code).cloned().ok_or_else(missing)
+    }
+
+    /// The communes of a province in code order, after the code `after`, at most `limit`
+    /// (all without a limit).
+    pub fn communes(
+        &self,
+        province: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<CommuneRow>, ServiceError> {
+        self.province(province)?;
+        let reference = self.reference_data()?;
+        Ok(reference
+            .communes_of(province)
+            .filter(|c| after.is_none_or(|a| c.code.as_str() > a))
+            .take(limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
+    }
+
+    /// A data set of the catalog in force; with a period, that period checked against the data
+    /// set's period type (400 naming `period` when it is of another type).
+    pub fn dataset(
+        &self,
+        code: &str,
+        period: Option<Period>,
+    ) -> Result<(Arc<Catalog>, Dataset, Option<Period>), ServiceError> {
+        let catalog = self.current_catalog()?;
+        let dataset = catalog.dataset(code).cloned().ok_or_else(|| {
+            ServiceError::not_found(format!("There is no data set with code {:?}.", clip(code)))
+        })?;
+        if let Some(p) = period
+            && p.kind() != dataset.period_type
+        {
+            return Err(ServiceError::bad(
+                "period",
+                "wrong_period_type",
+                format!(
+                    "data set {} collects {} periods (e.g. {}), not {p}",
+                    dataset.code,
+                    dataset.period_type,
+                    dataset.period_type.example()
+                ),
+            ));
+        }
+        Ok((catalog, dataset, period))
     }
 }

@@ -8,6 +8,7 @@ use innoreport_core::{
 use innoreport_store::reports as store;
 pub use innoreport_store::reports::{Opening, ReportFilter, ReportView, ReviewView, RevisionView};
 
+use crate::reports::ReportNow;
 use crate::{Service, ServiceError};
 
 /// Filters of the report list, as typed by the caller.
@@ -24,7 +25,7 @@ pub struct ReportQuery {
 #[derive(Debug, Clone)]
 pub enum Reviewed {
     /// The report after the action.
-    Report(Box<ReportView>),
+    Report(Box<ReportNow>),
     /// The report was never filed: it is now open for the commune to file (late).
     Opened(Opening),
 }
@@ -60,8 +61,20 @@ impl Service {
         Ok(province)
     }
 
-    /// A report `who` may read (403 outside the scope, 404 when there is none).
+    /// A report `who` may read, with its facts now (403 outside the scope, 404 when there is
+    /// none).
     pub fn report(
+        &self,
+        who: &Principal,
+        dataset: &str,
+        period: &str,
+        commune: &str,
+    ) -> Result<ReportNow, ServiceError> {
+        let report = self.find_report(who, dataset, period, commune)?;
+        ReportNow::at(&*self.current_catalog()?, report, self.now())
+    }
+
+    fn find_report(
         &self,
         who: &Principal,
         dataset: &str,
@@ -87,7 +100,7 @@ impl Service {
         period: &str,
         commune: &str,
     ) -> Result<(ReportView, Vec<RevisionView>), ServiceError> {
-        let report = self.report(who, dataset, period, commune)?;
+        let report = self.find_report(who, dataset, period, commune)?;
         let revisions = store::list_revisions(&mut *self.conn()?, report.id)?;
         Ok((report, revisions))
     }
@@ -100,7 +113,7 @@ impl Service {
         period: &str,
         commune: &str,
     ) -> Result<Vec<ReviewView>, ServiceError> {
-        let report = self.report(who, dataset, period, commune)?;
+        let report = self.find_report(who, dataset, period, commune)?;
         Ok(store::list_reviews(&mut *self.conn()?, report.id)?)
     }
 
@@ -183,7 +196,9 @@ impl Service {
             )?;
             let view = store::get_report(conn, dataset, period, commune)?
                 .ok_or_else(|| ServiceError::bug("a report vanished inside its transaction"))?;
-            Ok(Reviewed::Report(Box::new(view)))
+            Ok(Reviewed::Report(Box::new(ReportNow::at(
+                &catalog, view, now,
+            )?)))
         })
     }
 
@@ -220,18 +235,17 @@ impl Service {
         })
     }
 
-    /// One page of reports after the report id `after`.
+    /// One page of reports after the report id `after`, with their facts at one instant.
     pub fn reports_page(
         &self,
         filter: &ReportFilter,
         after: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<ReportView>, ServiceError> {
-        Ok(store::list_reports(
-            &mut *self.conn()?,
-            filter,
-            after,
-            limit,
-        )?)
+    ) -> Result<Vec<ReportNow>, ServiceError> {
+        let rows = store::list_reports(&mut *self.conn()?, filter, after, limit)?;
+        let (catalog, now) = (self.current_catalog()?, self.now());
+        rows.into_iter()
+            .map(|r| ReportNow::at(&catalog, r, now))
+            .collect()
     }
 }

@@ -123,8 +123,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     TooManyRequests(String, u64),
-    #[error("the service is temporarily unavailable: {0}")]
-    Unavailable(String, u64),
+    /// What the client is told, the cause chain (logged), and when to retry.
+    #[error("the service is temporarily unavailable: {1}")]
+    Unavailable(String, String, u64),
     /// A defect; the cause chain is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -157,7 +158,10 @@ impl From<ServiceError> for ApiError {
                 retry_after,
             } => ApiError::TooManyRequests(message, retry_after),
             e @ ServiceError::Unavailable { retry_after, .. } => {
-                ApiError::Unavailable(e.chain(), retry_after)
+                let ServiceError::Unavailable { message, .. } = &e else {
+                    unreachable!()
+                };
+                ApiError::Unavailable(format!("{message}; retry later."), e.chain(), retry_after)
             }
             e @ ServiceError::Internal { .. } => ApiError::Internal(e.chain()),
         }
@@ -200,10 +204,7 @@ impl ApiError {
             | ApiError::Forbidden(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::TooManyRequests(d, _) => (d.clone(), Vec::new()),
-            ApiError::Unavailable(..) => (
-                "The database is unreachable; retry after a few seconds.".to_owned(),
-                Vec::new(),
-            ),
+            ApiError::Unavailable(detail, ..) => (capitalised(detail), Vec::new()),
             // Never leak internals to the client; they are logged.
             ApiError::Internal(_) => (
                 "An unexpected error occurred; it has been logged.".to_owned(),
@@ -234,7 +235,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(e) => tracing::error!(error = %e, "internal error"),
-            ApiError::Unavailable(e, _) => tracing::warn!(error = %e, "database unavailable"),
+            ApiError::Unavailable(_, e, _) => tracing::warn!(error = %e, "unavailable"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
@@ -248,7 +249,7 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static("Bearer realm=\"innoreport\""),
             ));
         }
-        if let ApiError::TooManyRequests(_, wait) | ApiError::Unavailable(_, wait) = self {
+        if let ApiError::TooManyRequests(_, wait) | ApiError::Unavailable(_, _, wait) = self {
             res.insert_header((header::RETRY_AFTER, HeaderValue::from(*wait)));
         }
         res.body(serde_json::to_string(&self.problem()).expect("problems serialise"))
@@ -373,6 +374,15 @@ pub fn ensure_problem<B: actix_web::body::MessageBody + 'static>(
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, new).map_into_right_body(),
     ))
+}
+
+/// A message as the first words of a sentence.
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

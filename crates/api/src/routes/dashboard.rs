@@ -204,6 +204,7 @@ async fn compute(
     params(("code" = String, Path, example = "14"), DashboardQuery, ExportParams),
     responses(
         (status = 200, description = "The dashboard (as CSV or xlsx: its headline indicators)", body = Dashboard),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
         (status = 400, description = "Bad period or indicator", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
@@ -224,7 +225,7 @@ pub async fn dashboard(
         return export_dashboard(state, auth, code, query, format, export.lang()).await;
     }
     let doc = compute(&state, &auth, code.into_inner(), &query).await?;
-    Ok(HttpResponse::Ok().json(doc))
+    Ok(crate::http::conditional::tagged_json(&req, &auth.0, &doc))
 }
 
 async fn export_dashboard(

@@ -43,7 +43,9 @@ pub async fn health() -> HttpResponse {
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let database = state.call(|s| s.ready()).await.map_err(|e| match e {
-        ApiError::Internal(m) => ApiError::Unavailable(m, 5),
+        ApiError::Internal(m) => {
+            ApiError::Unavailable("The database is not ready; retry later.".into(), m, 5)
+        }
         other => other,
     })?;
     Ok(HttpResponse::Ok().json(Readiness {

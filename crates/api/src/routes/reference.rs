@@ -90,12 +90,6 @@ pub struct CommuneList {
     pub next_cursor: Option<String>,
 }
 
-fn province_code(code: &str) -> Result<(), ApiError> {
-    innoreport_core::ProvinceCode::parse(code)
-        .map(|_| ())
-        .map_err(|_| ApiError::NotFound(format!("There is no province with code {code:?}.")))
-}
-
 impl ExportRow for Province {
     fn columns() -> Vec<(String, String)> {
         columns(&[
@@ -212,15 +206,8 @@ pub async fn get_province(
     code: web::Path<String>,
 ) -> Result<web::Json<Province>, ApiError> {
     let code = code.into_inner();
-    province_code(&code)?;
-    let c = code.clone();
-    let reference = state
-        .call(move |s| s.reference_knowing(Some(&c), None))
-        .await?;
-    reference
-        .province(&code)
-        .map(|p| web::Json(p.clone().into()))
-        .ok_or_else(|| ApiError::NotFound(format!("There is no province with code {code:?}.")))
+    let province = state.call(move |s| s.province(&code)).await?;
+    Ok(web::Json(province.into()))
 }
 
 /// The communes of a province, in code order, paged.
@@ -248,32 +235,19 @@ pub async fn list_communes(
     }
     let limit = page.limit()?;
     let after = page.after("commune")?;
-    let communes = communes_of(&state, &code).await?;
-    let rows: Vec<Commune> = communes
-        .into_iter()
-        .filter(|c| after.as_deref().is_none_or(|a| c.code.as_str() > a))
-        .take(limit as usize + 1)
-        .collect();
+    let code = code.into_inner();
+    let rows = state
+        .call(move |s| s.communes(&code, after.as_deref(), Some(limit as usize + 1)))
+        .await?;
+    let rows: Vec<Commune> = rows.into_iter().map(Commune::from).collect();
     let (items, next_cursor) = page_of(rows, limit, "commune", |c| c.code.clone());
     Ok(HttpResponse::Ok().json(CommuneList { items, next_cursor }))
 }
 
 async fn communes_of(state: &AppState, code: &str) -> Result<Vec<Commune>, ApiError> {
-    province_code(code)?;
-    let c = code.to_owned();
-    let reference = state
-        .call(move |s| s.reference_knowing(Some(&c), None))
-        .await?;
-    if reference.province(code).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "There is no province with code {code:?}."
-        )));
-    }
-    Ok(reference
-        .communes_of(code)
-        .cloned()
-        .map(Commune::from)
-        .collect())
+    let code = code.to_owned();
+    let rows = state.call(move |s| s.communes(&code, None, None)).await?;
+    Ok(rows.into_iter().map(Commune::from).collect())
 }
 
 async fn export_communes(
@@ -319,18 +293,8 @@ pub async fn get_commune(
     code: web::Path<String>,
 ) -> Result<web::Json<Commune>, ApiError> {
     let code = code.into_inner();
-    let not_found = || ApiError::NotFound(format!("There is no commune with code {code:?}."));
-    if innoreport_core::CommuneCode::parse(&code).is_err() {
-        return Err(not_found());
-    }
-    let c = code.clone();
-    let reference = state
-        .call(move |s| s.reference_knowing(None, Some(&c)))
-        .await?;
-    reference
-        .commune(&code)
-        .map(|c| web::Json(c.clone().into()))
-        .ok_or_else(not_found)
+    let commune = state.call(move |s| s.commune(&code)).await?;
+    Ok(web::Json(commune.into()))
 }
 
 /// Reported (submitted by communes) or derived (computed from others).
@@ -576,30 +540,7 @@ pub async fn get_dataset(
     code: web::Path<String>,
     query: Query<ScheduleQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let catalog = state.call(|s| s.current_catalog()).await?;
-    let dataset = catalog.dataset(&code).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "There is no data set with code {:?}.",
-            code.as_str()
-        ))
-    })?;
-    let period = match query.period {
-        None => None,
-        Some(period) => {
-            if period.kind() != dataset.period_type {
-                return Err(ApiError::bad_field(
-                    "period",
-                    "wrong_period_type",
-                    format!(
-                        "data set {} collects {} periods (e.g. {}), not {period}",
-                        dataset.code,
-                        dataset.period_type,
-                        dataset.period_type.example()
-                    ),
-                ));
-            }
-            Some(period)
-        }
-    };
-    Ok(HttpResponse::Ok().json(dataset_out(&catalog, dataset, period)))
+    let (code, period) = (code.into_inner(), query.period);
+    let (catalog, dataset, period) = state.call(move |s| s.dataset(&code, period)).await?;
+    Ok(HttpResponse::Ok().json(dataset_out(&catalog, &dataset, period)))
 }

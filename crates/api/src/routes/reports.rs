@@ -8,8 +8,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use innoreport_core::{Catalog, Period, ReportStatus, Timeliness};
-use innoreport_service::reports::{Draft, Warning, facts_of};
-use innoreport_service::review::{ReportQuery as ServiceReportQuery, ReportView};
+use innoreport_service::reports::{Draft, ReportNow, Warning};
+use innoreport_service::review::ReportQuery as ServiceReportQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -147,18 +147,13 @@ fn warning_out(catalog: &Catalog, w: &Warning) -> ValueWarning {
     }
 }
 
-pub(crate) fn report_out(
-    catalog: &Catalog,
-    r: ReportView,
-    warnings: Vec<ValueWarning>,
-    now: DateTime<Utc>,
-) -> ReportOut {
-    let facts = facts_of(catalog, &r, now);
+pub(crate) fn report_out(now: ReportNow, warnings: Vec<ValueWarning>) -> ReportOut {
+    let ReportNow { report: r, facts } = now;
     ReportOut {
-        locked: facts.is_some_and(|f| f.locked.is_some()) || r.status == ReportStatus::Approved,
-        timeliness: facts.map_or(Timeliness::OnTime, |f| f.timeliness),
-        deadline: facts.map_or(r.first_received_at, |f| f.deadline),
-        lock: facts.and_then(|f| f.lock),
+        locked: facts.locked.is_some(),
+        timeliness: facts.timeliness,
+        deadline: facts.deadline,
+        lock: facts.lock,
         commune: r.commune,
         province: r.province,
         dataset: r.dataset,
@@ -211,10 +206,12 @@ pub async fn submit_report(
     let draft: Draft = body.into_inner().into();
     let who = auth.0;
     let dry_run = query.dry_run;
-    let (done, catalog, now) = state
+    // The catalog only names the indicators of the warnings; the answer's facts are those of
+    // the submission's own transaction.
+    let (done, catalog) = state
         .call(move |s| {
             let done = s.submit(&who, &draft, dry_run)?;
-            Ok((done, s.current_catalog()?, s.now()))
+            Ok((done, s.current_catalog()?))
         })
         .await?;
     let status = if done.outcome == innoreport_service::reports::Outcome::Unchanged {
@@ -227,7 +224,7 @@ pub async fn submit_report(
         .iter()
         .map(|w| warning_out(&catalog, w))
         .collect();
-    let out = report_out(&catalog, done.report, warnings, now);
+    let out = report_out(done.report, warnings);
     let location = format!(
         "/api/v1/reports/{}/{}/{}",
         out.dataset, out.period, out.commune
@@ -271,17 +268,10 @@ pub async fn get_report(
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.0.clone();
     let path = path.into_inner();
-    let (report, catalog, now) = state
-        .call(move |s| {
-            let r = s.report(&who, &path.dataset, &path.period, &path.commune)?;
-            Ok((r, s.current_catalog()?, s.now()))
-        })
+    let report = state
+        .call(move |s| s.report(&who, &path.dataset, &path.period, &path.commune))
         .await?;
-    Ok(tagged_json(
-        &req,
-        &auth.0,
-        &report_out(&catalog, report, Vec::new(), now),
-    ))
+    Ok(tagged_json(&req, &auth.0, &report_out(report, Vec::new())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -345,18 +335,17 @@ pub async fn list_reports(
     let limit = page.limit()?;
     let after = page.after_id("report")?;
     let q = query.for_service();
-    let (rows, catalog, now) = state
+    let rows = state
         .call(move |s| {
             let filter = s.report_filter(&auth.0, &q)?;
-            let rows = s.reports_page(&filter, after, limit as i64 + 1)?;
-            Ok((rows, s.current_catalog()?, s.now()))
+            s.reports_page(&filter, after, limit as i64 + 1)
         })
         .await?;
-    let (rows, next_cursor) = page_of(rows, limit, "report", |r| r.id.to_string());
+    let (rows, next_cursor) = page_of(rows, limit, "report", |r| r.report.id.to_string());
     Ok(HttpResponse::Ok().json(ReportList {
         items: rows
             .into_iter()
-            .map(|r| report_out(&catalog, r, Vec::new(), now))
+            .map(|r| report_out(r, Vec::new()))
             .collect(),
         next_cursor,
     }))
@@ -372,8 +361,8 @@ async fn export_reports(
     lang: Lang,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.for_service();
-    let (filter, catalog, now) = state
-        .call(move |s| Ok((s.report_filter(&auth.0, &q)?, s.current_catalog()?, s.now())))
+    let (filter, catalog) = state
+        .call(move |s| Ok((s.report_filter(&auth.0, &q)?, s.current_catalog()?)))
         .await?;
     let indicators: Vec<(String, String)> = catalog
         .indicators
@@ -404,12 +393,12 @@ async fn export_reports(
     let pages = Pages::new(move |after: Option<&i64>| {
         let rows = service.reports_page(&filter, after.copied(), BATCH_ROWS as i64)?;
         let last = (rows.len() == BATCH_ROWS as usize)
-            .then(|| rows.last().map(|r| r.id))
+            .then(|| rows.last().map(|r| r.report.id))
             .flatten();
         let cells = rows
             .into_iter()
             .map(|r| {
-                let out = report_out(&catalog, r, Vec::new(), now);
+                let out = report_out(r, Vec::new());
                 let mut row: Vec<Cell> = vec![
                     out.commune.as_str().into(),
                     out.province.as_str().into(),

@@ -259,21 +259,20 @@ pub async fn review_report(
         commune,
     } = path.into_inner();
     let ReviewRequest { action, comment } = body.into_inner();
-    let (reviewed, catalog, now) = state
+    let reviewed = state
         .call(move |s| {
-            let r = s.review(
+            s.review(
                 &auth.0,
                 &dataset,
                 &period,
                 &commune,
                 action,
                 comment.as_deref(),
-            )?;
-            Ok((r, s.current_catalog()?, s.now()))
+            )
         })
         .await?;
     Ok(match reviewed {
-        Reviewed::Report(r) => HttpResponse::Ok().json(report_out(&catalog, *r, Vec::new(), now)),
+        Reviewed::Report(r) => HttpResponse::Ok().json(report_out(*r, Vec::new())),
         Reviewed::Opened(o) => HttpResponse::Created().json(ReportOpening {
             dataset: o.dataset,
             period: o.period,
