@@ -159,7 +159,12 @@ pub fn list_reports(
         q = q.filter(reports::status.eq(s.as_str()));
     }
     if let Some(after) = after_id {
-        q = q.filter(reports::id.gt(after));
+        // Said of both sides of the join, so the planner starts both index scans at the cursor
+        // (with only `reports.id`, PostgreSQL merge-joined revisions from their first row, and a
+        // complete export cost O(n²)).
+        q = q
+            .filter(reports::id.gt(after))
+            .filter(revisions::report_id.gt(after));
     }
     let rows: Vec<ViewRow> = q.load(conn)?;
     rows.into_iter().map(view_of).collect()
