@@ -51,17 +51,21 @@ async fn serve_migrates_seeds_answers_and_stops_gracefully_on_sigterm() {
     let client = awc::Client::default();
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    let ready = loop {
+    // Ready once it listens and has loaded its live view (503 with Retry-After before).
+    loop {
         if let Ok(res) = client.get(format!("{url}/ready")).send().await {
-            break res.status();
+            if res.status() == 200 {
+                break;
+            }
+            assert_eq!(res.status(), 503);
+            assert!(res.headers().contains_key("retry-after"));
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "the binary did not start"
+            "the binary did not become ready"
         );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(ready, 200);
+    }
     let mut res = client
         .get(format!("{url}/api/v1/provinces"))
         .send()
@@ -411,4 +415,19 @@ async fn the_cli_mints_named_bounded_tokens_runs_logins_and_never_creates_a_data
     ] {
         assert!(actions.contains(&expected), "{expected:?} in {actions:?}");
     }
+}
+
+#[test]
+fn a_replica_is_ready_only_once_its_live_view_is_loaded() {
+    use innoreport_service::{Clock, Options, Service, ServiceError};
+    let db = TestDatabase::new();
+    let service = Service::new(db.store(), Clock::system(), Options::default());
+    match service.ready() {
+        Err(ServiceError::Unavailable { message, .. }) => {
+            assert!(message.contains("live view"), "{message}")
+        }
+        other => panic!("ready before the live view was loaded: {other:?}"),
+    }
+    service.warm_up().unwrap();
+    assert!(service.ready().is_ok());
 }

@@ -214,7 +214,17 @@ async fn health_and_readiness() {
     let health = app.get("/health").await;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "ok");
+    // Ready once the live view has loaded (503 with Retry-After until then).
+    crate::support::within(std::time::Duration::from_secs(10), async || {
+        let ready = app.get("/ready").await;
+        assert!(
+            ready.status == 200 || ready.header("retry-after").is_some(),
+            "{}",
+            ready.text()
+        );
+        ready.status == 200
+    })
+    .await;
     let ready = app.get("/ready").await;
-    assert_eq!(ready.status, 200);
     assert_eq!(ready.json()["database"], app.db.backend().name());
 }

@@ -145,12 +145,18 @@ impl TestApp {
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(60))
             .finish();
-        TestApp {
+        let app = TestApp {
             address,
             db,
             clock,
             client,
-        }
+        };
+        // As a load balancer would: traffic once /ready says so (its live view is loaded).
+        within(Duration::from_secs(30), async || {
+            app.get("/ready").await.status == 200
+        })
+        .await;
+        app
     }
 
     /// A fresh application whose clock reads `now`.

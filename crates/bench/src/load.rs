@@ -161,10 +161,10 @@ pub fn get_json(base: &str, path: &str, auth: &str) -> Result<Value, Failure> {
     actix_web::rt::System::new().block_on(async move { get(&client(1), &url, auth).await })
 }
 
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> f64 {
+    pub fn next(&mut self) -> f64 {
         // SplitMix64.
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -179,7 +179,7 @@ impl Rng {
 }
 
 /// A plausible quarterly report (every part ≤ its whole).
-fn quarterly_values(rng: &mut Rng) -> Value {
+pub fn quarterly_values(rng: &mut Rng) -> Value {
     let dossiers = rng.int(50.0, 900.0);
     let staff = rng.int(25.0, 60.0);
     let members = rng.int(5.0, 60.0);
@@ -255,6 +255,11 @@ pub fn ingest(
                             if res.status().is_success() {
                                 Ok(())
                             } else {
+                                // A shed request is retried as a well-behaved client would:
+                                // after the Retry-After it was given.
+                                if res.status() == awc::http::StatusCode::SERVICE_UNAVAILABLE {
+                                    actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+                                }
                                 Err(res.status().as_u16().to_string())
                             }
                         }

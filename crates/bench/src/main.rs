@@ -11,8 +11,11 @@
 //!    that all three agree, and compares their times;
 //! 5. reads the server's resident memory.
 
+mod ceiling;
 mod load;
+mod mixed;
 mod overload;
+mod report;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -87,6 +90,25 @@ pub struct RunArgs {
     port: u16,
     #[arg(long, default_value_t = 18081)]
     hello_port: u16,
+    /// What to run, of reads, mixed, ingest, ceiling, compare (comma-separated).
+    #[arg(
+        long,
+        default_value = "reads,mixed,ingest,ceiling,compare",
+        value_delimiter = ','
+    )]
+    parts: Vec<String>,
+    /// Seconds of each phase of the mixed workload.
+    #[arg(long, default_value_t = 15)]
+    mixed_duration: u64,
+    /// Submission rates of the mixed workload's phases (`max`: as fast as 64 clients can).
+    #[arg(long, default_value = "0,2,20,max", value_delimiter = ',')]
+    mixed_rates: Vec<String>,
+}
+
+impl RunArgs {
+    fn part(&self, name: &str) -> bool {
+        self.parts.iter().any(|p| p == name)
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -172,7 +194,7 @@ fn innoreport(bin: &Path, url: &str, args: &[&str]) -> Command {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let bin = sibling("innoreport")?;
     let me = std::env::current_exe()?;
-    let mut report = Report::default();
+    let mut report = report::Report::default();
     let machine = machine();
     println!("# innoreport benchmark\n\n{machine}\n");
 
@@ -215,6 +237,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
         report.load_seconds = Some(started.elapsed().as_secs_f64());
         print!("{}", String::from_utf8_lossy(&out.stdout));
+        // The demo's plain progress lines give the load rate of each tenth of the communes.
+        report.load_tenths = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter_map(|l| {
+                l.strip_suffix(" reports/s in this tenth")?
+                    .rsplit("; ")
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .collect();
     }
     let sizes = sql::sizes(&args.database_url)?;
     println!(
@@ -236,7 +269,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             .spawn()?,
     );
     let base = format!("http://127.0.0.1:{}", args.port);
+    let spawned = Instant::now();
     load::wait_ready(&base, Duration::from_secs(120))?;
+    report.ready_after_ms = Some(spawned.elapsed().as_secs_f64() * 1000.0);
     let communes = sql::communes(&args.database_url, args.scale == "province")?;
     let province = communes.first().map(|c| c.1.clone()).ok_or("no communes")?;
     let tokens = load::Tokens::new(&key);
@@ -271,11 +306,60 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     ];
     let cold = load::get_timed(&base, &reads[0].1, &admin)?;
     report.cold_first_read_ms = Some(cold);
-    for (name, path) in &reads {
-        let times = load::repeat_get(&base, path, &admin, 3, args.reads)?;
-        report.reads.push((name.clone(), times));
+    if args.part("reads") {
+        for (name, path) in &reads {
+            let times = load::repeat_get(&base, path, &admin, 3, args.reads)?;
+            report.reads.push((name.clone(), times));
+        }
     }
     report.rss_after_reads = load::rss_kib(server.0.id(), "VmRSS");
+
+    // Reads while communes submit to the current quarter.
+    let cy = current_year();
+    report.mixed_reads = vec![
+        (
+            format!("province dashboard ({province}, {cy}Q4)"),
+            format!("/api/v1/provinces/{province}/dashboard?period={cy}Q4"),
+        ),
+        (
+            format!("index of the provinces, {y}"),
+            format!("/api/v1/index?period={y}"),
+        ),
+        (
+            format!("commune aggregates, national, {cy}Q4"),
+            format!("/api/v1/aggregates?indicator=staff_trained_rate&period={cy}Q4&level=commune"),
+        ),
+        (
+            format!("province aggregate, {cy}"),
+            format!(
+                "/api/v1/aggregates?indicator=online_dossier_rate&period={cy}&level=province&province={province}"
+            ),
+        ),
+        (
+            format!("national compliance, {cy}Q4"),
+            format!("/api/v1/compliance?dataset=dmst-quarterly&period={cy}Q4"),
+        ),
+    ];
+    if args.part("mixed") {
+        for rate in &args.mixed_rates {
+            let rate = match rate.as_str() {
+                "max" => None,
+                r => Some(r.parse::<f64>().map_err(|_| format!("bad rate {r:?}"))?),
+            };
+            let writers = if rate.is_none() { args.concurrency } else { 8 };
+            report.mixed.push(mixed::phase(
+                &base,
+                &tokens,
+                &admin,
+                &communes,
+                &format!("{cy}Q4"),
+                &report.mixed_reads,
+                rate,
+                writers,
+                Duration::from_secs(args.mixed_duration),
+            )?);
+        }
+    }
 
     // Visibility of a submission in aggregates.
     report.visibility_ms = load::visibility(
@@ -298,10 +382,21 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             Duration::from_secs(args.duration),
         )
     };
-    report.ingest = Some(ingest_at(&base)?);
+    if args.part("ingest") {
+        report.ingest = Some(ingest_at(&base)?);
+    }
     report.rss_peak = load::rss_kib(server.0.id(), "VmHWM");
     report.rss_after_ingest = load::rss_kib(server.0.id(), "VmRSS");
-    {
+    if args.part("ceiling") {
+        // The database's own ceiling for the same transaction, with the server idle.
+        report.pgbench = ceiling::pgbench(
+            &args.database_url,
+            sizes.reports,
+            &[16, args.concurrency],
+            Duration::from_secs(args.duration),
+        )?;
+    }
+    if args.part("ingest") {
         let _hello = Guard(
             Command::new(&me)
                 .args(["hello", "--bind", &format!("127.0.0.1:{}", args.hello_port)])
@@ -315,7 +410,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
 
     // 4. The same rollups elsewhere.
-    report.compare = sql::compare(&args, &base, &admin)?;
+    if args.part("compare") {
+        report.compare = sql::compare(&args, &base, &admin)?;
+    }
     drop(server);
 
     report.print(&args, &sizes);
@@ -380,7 +477,7 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         self.ok as f64 / self.seconds
     }
 }
@@ -398,147 +495,6 @@ pub struct Compared {
     pub agree: String,
 }
 
-#[derive(Default)]
-struct Report {
-    load_seconds: Option<f64>,
-    cold_first_read_ms: Option<f64>,
-    reads: Vec<(String, Vec<f64>)>,
-    visibility_ms: Vec<f64>,
-    ingest: Option<Ingest>,
-    ceiling: Option<Ingest>,
-    compare: Vec<Compared>,
-    rss_after_reads: Option<u64>,
-    rss_after_ingest: Option<u64>,
-    rss_peak: Option<u64>,
-}
-
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
-}
-
-impl Report {
-    fn print(&self, args: &RunArgs, sizes: &sql::Sizes) {
-        println!("\n## Results\n");
-        println!(
-            "scale: {}, {} years; {} reports, {} values stored ({} current)",
-            args.scale, args.years, sizes.reports, sizes.values, sizes.current_values
-        );
-        if let Some(s) = self.load_seconds {
-            println!(
-                "load: {:.0} s ({:.0} values/s through the submission code)",
-                s,
-                sizes.values as f64 / s
-            );
-        }
-        if let Some(ms) = self.cold_first_read_ms {
-            println!("first read after start (loads the live view): {ms:.0} ms");
-        }
-        println!("\n| measure | p50 | p95 | target | |\n|---|---|---|---|---|");
-        for (name, times) in &self.reads {
-            let mut t = times.clone();
-            t.sort_by(f64::total_cmp);
-            let (p50, p95) = (percentile(&t, 50.0), percentile(&t, 95.0));
-            let (target, ok) = if name.starts_with("index") {
-                ("≤ 1,000 ms", p95 <= 1000.0)
-            } else {
-                ("p95 ≤ 20 ms", p95 <= 20.0)
-            };
-            println!(
-                "| {name} | {p50:.1} ms | {p95:.1} ms | {target} | {} |",
-                met(ok)
-            );
-        }
-        if !self.visibility_ms.is_empty() {
-            let mut t = self.visibility_ms.clone();
-            t.sort_by(f64::total_cmp);
-            let p95 = percentile(&t, 95.0);
-            println!(
-                "| submission → visible in aggregates | {:.1} ms | {:.1} ms (max) | ≤ 1 s | {} |",
-                percentile(&t, 50.0),
-                t.last().copied().unwrap_or(f64::NAN),
-                met(p95 <= 1000.0 && t.last().is_some_and(|m| *m <= 1000.0))
-            );
-        }
-        println!(
-            "\n| ingest ({} clients, {} s) | ok/s | p50 | p99 | failed | target | |\n|---|---|---|---|---|---|---|",
-            args.concurrency, args.duration
-        );
-        for (name, ingest, target) in [
-            (
-                "innoreport POST /reports (PostgreSQL)",
-                &self.ingest,
-                Some(()),
-            ),
-            (
-                "plain actix-web, same bodies (ceiling)",
-                &self.ceiling,
-                None,
-            ),
-        ] {
-            if let Some(i) = ingest {
-                let mut t = i.latencies_ms.clone();
-                t.sort_by(f64::total_cmp);
-                let p99 = percentile(&t, 99.0);
-                let failed: Vec<String> =
-                    i.failed.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-                let (goal, ok) = match target {
-                    Some(()) => (
-                        "≥ 2,000/s, p99 ≤ 50 ms",
-                        met(i.rate() >= 2000.0 && p99 <= 50.0),
-                    ),
-                    None => ("", ""),
-                };
-                println!(
-                    "| {name} | {:.0} | {:.1} ms | {p99:.1} ms | {} | {goal} | {ok} |",
-                    i.rate(),
-                    percentile(&t, 50.0),
-                    if failed.is_empty() {
-                        "0".to_owned()
-                    } else {
-                        failed.join(", ")
-                    }
-                );
-            }
-        }
-        if let (Some(i), Some(c)) = (&self.ingest, &self.ceiling) {
-            println!(
-                "\ninnoreport ingest is {:.1}% of the ceiling",
-                100.0 * i.rate() / c.rate()
-            );
-        }
-        println!(
-            "\n| same result, computed by | innoreport aggregator (median) | PostgreSQL SQL (median) | DuckDB (median) | PG ÷ aggregator | DuckDB ÷ aggregator | API, warm (median) | results |\n|---|---|---|---|---|---|---|---|"
-        );
-        for c in &self.compare {
-            let duck = c
-                .duckdb_ms
-                .map_or("skipped".to_owned(), |d| format!("{d:.1} ms"));
-            let duck_ratio = c.duckdb_ms.map_or("–".to_owned(), |d| {
-                format!(
-                    "{:.1}× ({})",
-                    d / c.innoreport_ms,
-                    met(d / c.innoreport_ms >= 1.0)
-                )
-            });
-            println!(
-                "| {} | {:.1} ms | {:.1} ms | {duck} | {:.1}× ({}) | {duck_ratio} | {:.1} ms | {} |",
-                c.name,
-                c.innoreport_ms,
-                c.postgres_ms,
-                c.postgres_ms / c.innoreport_ms,
-                met(c.postgres_ms / c.innoreport_ms >= 3.0),
-                c.http_ms,
-                c.agree
-            );
-        }
-        let mib =
-            |k: Option<u64>| k.map_or("?".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
-        println!(
-            "\nserver memory: {} resident after the reads, {} after ingest, {} peak (target ≤ 512 MiB: {})",
-            mib(self.rss_after_reads),
-            mib(self.rss_after_ingest),
-            mib(self.rss_peak),
-            met(self.rss_peak.is_some_and(|k| k <= 512 * 1024))
-        );
-    }
 }

@@ -362,6 +362,12 @@ impl Config {
             rate_per_second: self.rate_limit,
             burst: self.rate_burst,
             trust_forwarded_for: self.trust_forwarded_for,
+            // PostgreSQL: all but two connections of the pool; SQLite has one writer anyway.
+            db_writers: if self.database_url.starts_with("postgres") {
+                (self.pool_size as usize).saturating_sub(2).max(1)
+            } else {
+                1
+            },
         }
     }
 }

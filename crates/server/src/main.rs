@@ -85,6 +85,7 @@ fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failur
         return Err(format!("there is no province {p:?}").into());
     }
     let started = std::time::Instant::now();
+    let progress = DemoProgress::new(started);
     let done = innoreport_service::demo::generate(
         &store,
         &catalog,
@@ -93,7 +94,9 @@ fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failur
         args.seed,
         chrono::Utc::now(),
         usize::from(args.jobs),
+        &|p| progress.show(p),
     )?;
+    progress.finish();
     println!(
         "demo: {} communes, {} reports stored, {} corrected, {} already there, {} left missing, \
          in {:.1} s",
@@ -105,4 +108,64 @@ fn demo(config: &Config, args: innoreport_server::DemoArgs) -> Result<(), Failur
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The demo's progress: a bar with its ETA on a terminal; otherwise a plain line at each tenth
+/// of the communes, with the rate of that tenth (so a slowdown as the tables grow shows).
+struct DemoProgress {
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+    /// The last tenth printed, the reports and the instant then.
+    tenth: std::sync::Mutex<(usize, usize, std::time::Instant)>,
+}
+
+impl DemoProgress {
+    fn new(started: std::time::Instant) -> DemoProgress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} communes, {msg} [{elapsed_precise}, ETA {eta}]",
+                )
+                .expect("a valid template"),
+            );
+            bar
+        });
+        DemoProgress {
+            bar,
+            started,
+            tenth: std::sync::Mutex::new((0, 0, started)),
+        }
+    }
+
+    fn show(&self, p: innoreport_service::demo::Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(p.communes as u64);
+            bar.set_position(p.communes_done as u64);
+            bar.set_message(format!("{} reports", p.reports));
+            return;
+        }
+        let tenth = p.communes_done * 10 / p.communes.max(1);
+        let mut last = self.tenth.lock().unwrap_or_else(|e| e.into_inner());
+        if tenth > last.0 {
+            let now = std::time::Instant::now();
+            let rate = (p.reports - last.1) as f64 / (now - last.2).as_secs_f64().max(1e-9);
+            eprintln!(
+                "demo: {}% of communes ({} of {}), {} reports in {:.1} s; {rate:.0} reports/s in this tenth",
+                tenth * 10,
+                p.communes_done,
+                p.communes,
+                p.reports,
+                self.started.elapsed().as_secs_f64()
+            );
+            *last = (tenth, p.reports, now);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

@@ -24,6 +24,8 @@ pub enum StartupError {
     Metrics(String),
     #[error("INNOREPORT_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")]
     WeakSecret,
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// The name under which a generated development signing key is stored.
@@ -121,6 +123,27 @@ impl Application {
             config.options(),
             metrics.clone(),
         );
+        // The live view loads in the background; /ready says 503 until it has. A failure (the
+        // database away) is retried each second, for as long as the application lives.
+        let warming = service.downgrade();
+        std::thread::Builder::new()
+            .name("live-view-warm-up".into())
+            .spawn(move || {
+                while let Some(service) = warming.upgrade() {
+                    match service.warm_up() {
+                        Ok(took) => {
+                            tracing::info!(ms = took.as_millis() as u64, "live view loaded; ready");
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e.chain(), "loading the live view; retrying in 1 s")
+                        }
+                    }
+                    drop(service);
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            })
+            .map_err(StartupError::Thread)?;
         let state = AppState::new(service, keys, metrics).with_limits(config.limits());
         // Per-route request counts and latencies, with the application's own metrics, at /metrics.
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")

@@ -37,6 +37,14 @@ impl DemoReport {
     }
 }
 
+/// How far a demo run has come: communes filled of all, and reports stored so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub communes_done: usize,
+    pub communes: usize,
+    pub reports: usize,
+}
+
 /// One commune's character: size and how innovative it is.
 struct Profile {
     population: f64,
@@ -58,7 +66,8 @@ fn commune_rng(seed: u64, commune: &str) -> SplitMix64 {
 
 /// Fills the store with demo reports for the communes of `province` (all communes when
 /// `None`) over the last `years` years up to `now`, on `jobs` connections at once (SQLite
-/// always uses one: it has a single writer).
+/// always uses one: it has a single writer). `progress` hears of every commune filled.
+#[allow(clippy::too_many_arguments)]
 pub fn generate(
     store: &Store,
     catalog: &Catalog,
@@ -67,6 +76,7 @@ pub fn generate(
     seed: u64,
     now: DateTime<Utc>,
     jobs: usize,
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<DemoReport, ServiceError> {
     let communes: Vec<(String, String)> =
         innoreport_store::reference::all_communes(&mut *store.conn()?)?
@@ -79,6 +89,9 @@ pub fn generate(
         _ => jobs.clamp(1, 16),
     };
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let filled = std::sync::atomic::AtomicUsize::new(0);
+    let stored = std::sync::atomic::AtomicUsize::new(0);
+    let total = communes.len();
     let results: Vec<Result<DemoReport, ServiceError>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs)
             .map(|_| {
@@ -94,6 +107,15 @@ pub fn generate(
                             fill_commune(conn, catalog, commune, province, years, seed, now)
                         })?;
                         done.add(&one);
+                        use std::sync::atomic::Ordering::Relaxed;
+                        let reports = stored.fetch_add(one.reports + one.corrections, Relaxed)
+                            + one.reports
+                            + one.corrections;
+                        progress(Progress {
+                            communes_done: filled.fetch_add(1, Relaxed) + 1,
+                            communes: total,
+                            reports,
+                        });
                     }
                 })
             })

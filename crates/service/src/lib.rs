@@ -106,11 +106,26 @@ struct Inner {
     hash_pool: signin::HashPool,
     login_states: revocation::LoginStates,
     observer: Arc<dyn Observer>,
+    /// Set once the live view has been loaded: until then the replica is not ready, so a load
+    /// balancer does not send it a read that would wait for the load.
+    warm: std::sync::atomic::AtomicBool,
 }
 
 /// The application: cheap to clone, shared by every request and command.
 #[derive(Clone)]
 pub struct Service(Arc<Inner>);
+
+/// A handle that does not keep the application alive (for background work that should end
+/// with it).
+#[derive(Clone)]
+pub struct WeakService(std::sync::Weak<Inner>);
+
+impl WeakService {
+    /// The application, while it lives.
+    pub fn upgrade(&self) -> Option<Service> {
+        self.0.upgrade().map(Service)
+    }
+}
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,6 +148,7 @@ impl Service {
             budget: budget::Budget::new(options.compute_budget),
             hash_pool: signin::HashPool::default(),
             login_states: revocation::LoginStates::default(),
+            warm: std::sync::atomic::AtomicBool::new(false),
             observer: Arc::new(Silent),
         }))
     }
@@ -256,8 +272,8 @@ impl Service {
 }
 
 impl Service {
-    /// Ready to serve: the database answers and every migration is applied (503 otherwise).
-    /// Returns the backend's name.
+    /// Ready to serve: the database answers, every migration is applied and the live view is
+    /// loaded (503 otherwise). Returns the backend's name.
     pub fn ready(&self) -> Result<&'static str, ServiceError> {
         if !self.0.store.ready()? {
             return Err(ServiceError::Unavailable {
@@ -266,7 +282,30 @@ impl Service {
                 source: None,
             });
         }
+        if !self.0.warm.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(ServiceError::Unavailable {
+                message: "the live view is loading".into(),
+                retry_after: 1,
+                source: None,
+            });
+        }
         Ok(self.0.store.backend().name())
+    }
+
+    /// A handle that does not keep the application alive.
+    pub fn downgrade(&self) -> WeakService {
+        WeakService(Arc::downgrade(&self.0))
+    }
+
+    /// Loads the live view (every report's current values) and marks the replica ready.
+    /// Started with the server; a failure (the database away) is retried by the caller.
+    pub fn warm_up(&self) -> Result<std::time::Duration, ServiceError> {
+        let started = Instant::now();
+        self.view()?;
+        self.0
+            .warm
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(started.elapsed())
     }
 }
 

@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex};
 
 use innoreport_aggregate::{Cube, ReportCells, Units};
 use innoreport_core::Period;
-use innoreport_store::DbConnection;
-use innoreport_store::views::{ReportState, changes_since};
+use innoreport_store::views::{ReportState, changes_since, load_all};
+use innoreport_store::{DbConnection, StoreError};
 
 use crate::ServiceError;
 
 #[derive(Default)]
 struct Inner {
+    /// Whether everything was read once (until then the first refresh loads it all).
+    loaded: bool,
     cursor: i64,
     cube: Cube,
     /// A fingerprint of each report's state as applied, so a report read again unchanged (the
@@ -65,32 +67,48 @@ impl LiveView {
                 ..Inner::default()
             };
         }
+        if !inner.loaded {
+            // From nothing: frame by frame, so the load never holds every row at once.
+            let (cube, held) = (&mut inner.cube, &mut inner.held);
+            inner.cursor = load_all(conn, |states| {
+                apply(cube, held, states).map_err(|e| StoreError::Corrupt(e.chain()))
+            })?;
+            inner.loaded = true;
+        }
         let (changes, next) = changes_since(conn, inner.cursor)?;
         inner.cursor = next;
-        let mut states = Vec::new();
-        for s in changes {
-            let print = fingerprint(&s);
-            if inner.held.insert(s.report_id, print) == Some(print) {
-                continue;
-            }
-            // A stored period that does not parse cannot be a report of any data set.
-            let Ok(period) = Period::parse(&s.period) else {
-                continue;
-            };
-            states.push(ReportCells {
-                dataset: s.dataset,
-                period,
-                commune: s.commune,
-                first_received_us: s.first_received_at.timestamp_micros(),
-                values: s.values,
-            });
-        }
-        if !states.is_empty() {
-            inner
-                .cube
-                .apply(states)
-                .map_err(|e| ServiceError::internal("applying changes to the live view", e))?;
-        }
+        apply(&mut inner.cube, &mut inner.held, changes)?;
         Ok(inner.cube.clone())
     }
+}
+
+/// Applies report states the view does not hold yet (a state read again unchanged is skipped).
+fn apply(
+    cube: &mut Cube,
+    held: &mut HashMap<i64, u64>,
+    changes: Vec<ReportState>,
+) -> Result<(), ServiceError> {
+    let mut states = Vec::new();
+    for s in changes {
+        let print = fingerprint(&s);
+        if held.insert(s.report_id, print) == Some(print) {
+            continue;
+        }
+        // A stored period that does not parse cannot be a report of any data set.
+        let Ok(period) = Period::parse(&s.period) else {
+            continue;
+        };
+        states.push(ReportCells {
+            dataset: s.dataset,
+            period,
+            commune: s.commune,
+            first_received_us: s.first_received_at.timestamp_micros(),
+            values: s.values,
+        });
+    }
+    if !states.is_empty() {
+        cube.apply(states)
+            .map_err(|e| ServiceError::internal("applying changes to the live view", e))?;
+    }
+    Ok(())
 }

@@ -286,11 +286,19 @@ enum Stop {
     Refused(ServiceError),
     /// Carries a dry run's result out of the rolled-back transaction.
     DryRun(Box<Submitted>),
+    /// Another transaction stored this new report first: the whole submission is retried.
+    Raced,
+    /// The write must be made under the report's lock.
+    NeedsLock,
 }
 
 impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
-        Stop::Refused(e.into())
+        if store::is_unique_violation(&e) {
+            Stop::Raced
+        } else {
+            Stop::Refused(e.into())
+        }
     }
 }
 
@@ -316,8 +324,13 @@ pub fn locked_error(reason: LockReason, revision: i32) -> ServiceError {
     }
 }
 
-/// Stores a checked submission in one transaction (with `dry_run`, decides everything and
-/// rolls back).
+/// Stores a checked submission (with `dry_run`, decides everything and stores nothing).
+///
+/// On PostgreSQL the report is read without a lock and the revision written by one statement
+/// that applies only if the report is still as read, committing on its own: two round trips.
+/// When it changed meanwhile, or when more than one row must change together (a report opened
+/// by the province is filed), the submission falls back to the locked way: in one transaction
+/// holding the report's lock (as SQLite always does, with its single writer).
 pub fn store_submission(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -325,31 +338,92 @@ pub fn store_submission(
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Submitted, ServiceError> {
-    let result = innoreport_store::transaction(conn, |conn| {
-        let done = submit_in_transaction(conn, catalog, sub, now)?;
-        if dry_run {
-            Err(Stop::DryRun(Box::new(done)))
-        } else {
-            Ok(done)
+    if !dry_run && let DbConnection::Pg(_) = conn {
+        for _ in 0..3 {
+            let DbConnection::Pg(c) = conn else {
+                unreachable!("checked above")
+            };
+            let (existing, earlier) = store::find_with_history(
+                c,
+                sub.dataset.code.as_str(),
+                &sub.period.to_string(),
+                &sub.commune,
+                OUTLIER_HISTORY,
+            )?;
+            match decide(
+                conn,
+                catalog,
+                sub,
+                now,
+                existing,
+                earlier,
+                Mode::IfUnchanged,
+            ) {
+                Ok(Some(done)) => return Ok(done),
+                // Changed since it was read: read it again.
+                Ok(None) | Err(Stop::Raced) => continue,
+                Err(Stop::NeedsLock) => break,
+                Err(Stop::Refused(e)) => return Err(e),
+                Err(Stop::DryRun(_)) => unreachable!("not a dry run"),
+            }
         }
-    });
-    match result {
-        Ok(done) => Ok(done),
-        Err(Stop::DryRun(done)) => Ok(*done),
-        Err(Stop::Refused(e)) => Err(e),
     }
+    // Two first submissions of one report meet at its unique key: the later one is retried
+    // once, and then finds the report the other stored.
+    for _ in 0..2 {
+        let result = innoreport_store::transaction(conn, |conn| {
+            let (existing, earlier) = store::find_for_update(
+                conn,
+                sub.dataset.code.as_str(),
+                &sub.period.to_string(),
+                &sub.commune,
+                OUTLIER_HISTORY,
+            )?;
+            let done = decide(conn, catalog, sub, now, existing, earlier, Mode::Locked)?
+                .ok_or_else(|| refused(ServiceError::bug("a locked write did not apply")))?;
+            if dry_run {
+                Err(Stop::DryRun(Box::new(done)))
+            } else {
+                Ok(done)
+            }
+        });
+        match result {
+            Ok(done) => return Ok(done),
+            Err(Stop::DryRun(done)) => return Ok(*done),
+            Err(Stop::Refused(e)) => return Err(e),
+            Err(Stop::Raced) => continue,
+            Err(Stop::NeedsLock) => unreachable!("the lock is held"),
+        }
+    }
+    Err(ServiceError::Conflict {
+        message: "Another submission of this report is being stored; retry.".into(),
+        issues: vec![Issue::new("report", "busy", "retry in a moment")],
+    })
 }
 
-fn submit_in_transaction(
+/// How a decided revision is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// In a transaction that holds the report's lock.
+    Locked,
+    /// Only if the report is still as read (PostgreSQL, one statement).
+    IfUnchanged,
+}
+
+/// Decides a submission against the report as read (`existing`, and the commune's earlier
+/// values when they came along) and writes it: refused (422, 423, 409), answered unchanged, or
+/// a new revision. `Ok(None)`: written only if unchanged, and it had changed.
+fn decide(
     conn: &mut DbConnection,
     catalog: &Catalog,
     sub: &Submission,
     now: DateTime<Utc>,
-) -> Result<Submitted, Stop> {
+    existing: Option<StoredReport>,
+    earlier: Option<Vec<Values>>,
+    mode: Mode,
+) -> Result<Option<Submitted>, Stop> {
     let dataset = sub.dataset.code.as_str();
     let period = sub.period.to_string();
-    store::lock(conn, dataset, &period, &sub.commune)?;
-    let existing = store::find(conn, dataset, &period, &sub.commune)?;
     let current = existing
         .as_ref()
         .map(|r| r.values.clone())
@@ -370,29 +444,27 @@ fn submit_in_transaction(
     }
     // An identical re-submission is a harmless retry: answer the current revision.
     if existing.is_some() && current == merged {
-        let report = store::get_report(conn, dataset, &period, &sub.commune)?.ok_or_else(|| {
-            refused(ServiceError::bug(
-                "a report vanished inside its transaction",
-            ))
-        })?;
-        return Ok(Submitted {
+        let Some(report) = store::get_report(conn, dataset, &period, &sub.commune)? else {
+            return Ok(None);
+        };
+        return Ok(Some(Submitted {
             outcome: Outcome::Unchanged,
             report: ReportNow::at(catalog, report, now).map_err(refused)?,
             warnings: Vec::new(),
-        });
+        }));
     }
+    // A report never filed may be filed past its lock only once the province opened it: the
+    // openings are read only then.
+    let lock = sub.dataset.lock(sub.period);
     let opening = match &existing {
-        None => store::opening(conn, dataset, &period, &sub.commune)?,
-        Some(_) => None,
+        None if lock_reason(None, false, lock, now).is_some() => {
+            store::opening(conn, dataset, &period, &sub.commune)?
+        }
+        _ => None,
     };
     let reopened = existing.as_ref().map_or(opening.is_some(), |r| r.reopened);
     let revision = existing.as_ref().map_or(0, |r| r.revision);
-    if let Some(reason) = lock_reason(
-        existing.as_ref().map(|r| r.status),
-        reopened,
-        sub.dataset.lock(sub.period),
-        now,
-    ) {
+    if let Some(reason) = lock_reason(existing.as_ref().map(|r| r.status), reopened, lock, now) {
         return Err(refused(locked_error(reason, revision)));
     }
     if let Some(given) = sub.base_revision
@@ -409,20 +481,34 @@ fn submit_in_transaction(
             )],
         }));
     }
-    let written = store::write_revision(
-        conn,
-        &NewRevision {
-            report: existing.as_ref(),
-            dataset,
-            period: &period,
-            commune: &sub.commune,
-            reopened,
-            author: &sub.author,
-            comment: sub.comment.as_deref(),
-            at: now,
-            values: &merged,
-        },
-    )?;
+    if opening.is_some() && mode == Mode::IfUnchanged {
+        // The revision and the opening's review record are written together, under the lock.
+        return Err(Stop::NeedsLock);
+    }
+    let history = match earlier {
+        Some(h) => h,
+        None => store::history(conn, &sub.commune, dataset, &period, OUTLIER_HISTORY)?,
+    };
+    let new = NewRevision {
+        report: existing.as_ref(),
+        dataset,
+        period: &period,
+        commune: &sub.commune,
+        reopened,
+        author: &sub.author,
+        comment: sub.comment.as_deref(),
+        at: now,
+        values: &merged,
+    };
+    let written = match (mode, &mut *conn) {
+        (Mode::IfUnchanged, DbConnection::Pg(c)) => {
+            match store::write_revision_if_unchanged(c, &new)? {
+                Some(w) => w,
+                None => return Ok(None),
+            }
+        }
+        _ => store::write_revision(conn, &new)?,
+    };
     if let Some(o) = &opening {
         // The opening joins the report's review history, as the reopening it is.
         store::record_review(
@@ -435,7 +521,6 @@ fn submit_in_transaction(
             o.at,
         )?;
     }
-    let history = store::history(conn, &sub.commune, dataset, &period, OUTLIER_HISTORY)?;
     let warnings = outliers(&current, &merged, &history);
     let report = ReportView {
         id: written.report_id,
@@ -454,7 +539,7 @@ fn submit_in_transaction(
         comment: sub.comment.clone(),
         values: merged,
     };
-    Ok(Submitted {
+    Ok(Some(Submitted {
         outcome: if existing.is_some() {
             Outcome::Updated
         } else {
@@ -462,7 +547,7 @@ fn submit_in_transaction(
         },
         report: ReportNow::at(catalog, report, now).map_err(refused)?,
         warnings,
-    })
+    }))
 }
 
 /// Warnings for changed values far from the same commune's earlier periods (`history`, the

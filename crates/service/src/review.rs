@@ -147,8 +147,8 @@ impl Service {
         self.authorize_commune(&mut conn, who, commune, Action::Review)?;
         let catalog = self.catalog(&mut conn)?;
         innoreport_store::transaction(&mut conn, |conn| {
-            store::lock(conn, dataset, period, commune)?;
-            let Some(report) = store::find(conn, dataset, period, commune)? else {
+            let (Some(report), _) = store::find_for_update(conn, dataset, period, commune, 0)?
+            else {
                 if action != ReviewAction::Reopen {
                     return Err(ServiceError::not_found(format!(
                         "No report of commune {commune} for {} {}.",

@@ -132,6 +132,9 @@ pub fn pool(url: &str, max_size: u32, timeout: Duration) -> Result<Pool, StoreEr
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        // No `SELECT 1` round trip before every use: a connection that broke (a database
+        // restart) fails its next statement, is answered 503 and dropped from the pool.
+        .test_on_check_out(false)
         .connection_timeout(timeout)
         .build(manager)
         .map_err(|e| StoreError::Unavailable(e.to_string()))

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod db;
 pub mod logins;
+mod prepared;
 pub mod reference;
 pub mod report_reads;
 pub mod reports;

@@ -133,6 +133,125 @@ pub fn find(
     row.map(StoredRow::decode).transpose()
 }
 
+/// The report, locked for the rest of the transaction (None: there is none yet), with the
+/// current values of at most `history` of the same commune's earlier reports of the data set,
+/// latest first, when they came along (on PostgreSQL, in the same statement; else `None`: ask
+/// [`history`]). On PostgreSQL the report's row is locked (`FOR UPDATE` reads the latest
+/// committed version after any writer before it), so writers of one report follow one another
+/// and no revision is lost; two first submissions of one report meet at its unique key instead
+/// (see [`is_unique_violation`]). On SQLite the database's single write lock is taken first.
+pub fn find_for_update(
+    conn: &mut DbConnection,
+    dataset: &str,
+    period: &str,
+    commune: &str,
+    history: i64,
+) -> Result<(Option<StoredReport>, Option<Vec<Values>>), StoreError> {
+    match conn {
+        DbConnection::Pg(c) => find_pg(c, dataset, period, commune, history, true),
+        DbConnection::Sqlite(_) => {
+            lock(conn, dataset, period, commune)?;
+            Ok((find(conn, dataset, period, commune)?, None))
+        }
+    }
+}
+
+/// PostgreSQL: the report as it stands now, without a lock, with its commune's earlier values
+/// when there is a report (see [`find_for_update`]); for a write that then applies only if the
+/// report is still so ([`write_revision_if_unchanged`]).
+pub fn find_with_history(
+    c: &mut diesel::PgConnection,
+    dataset: &str,
+    period: &str,
+    commune: &str,
+    history: i64,
+) -> Result<(Option<StoredReport>, Option<Vec<Values>>), StoreError> {
+    find_pg(c, dataset, period, commune, history, false)
+}
+
+fn find_pg(
+    c: &mut diesel::PgConnection,
+    dataset: &str,
+    period: &str,
+    commune: &str,
+    history: i64,
+    lock: bool,
+) -> Result<(Option<StoredReport>, Option<Vec<Values>>), StoreError> {
+    use crate::prepared::{Bind, Prepared};
+    use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
+    macro_rules! select {
+        () => {
+            "SELECT r.id, r.current_revision, r.status, r.reopened, r.first_received_at, \
+             r.current_values, \
+             (SELECT array_agg(h.current_values ORDER BY h.period DESC) \
+              FROM (SELECT period, current_values FROM reports h WHERE h.commune_code = r.commune_code \
+                    AND h.dataset_code = r.dataset_code AND h.period < r.period \
+                    ORDER BY h.period DESC LIMIT ?) h) \
+             FROM reports r WHERE r.dataset_code = ? AND r.period = ? AND r.commune_code = ?"
+        };
+    }
+    const LOCKED: &str = concat!(select!(), " FOR UPDATE OF r");
+    const UNLOCKED: &str = select!();
+    type Row = (
+        i64,
+        i32,
+        String,
+        bool,
+        NaiveDateTime,
+        String,
+        Option<Vec<String>>,
+    );
+    let row: Option<Row> = Prepared::<(
+        BigInt,
+        Integer,
+        Text,
+        Bool,
+        Timestamp,
+        Text,
+        Nullable<Array<Text>>,
+    )>::new(
+        if lock { LOCKED } else { UNLOCKED },
+        vec![
+            Bind::BigInt(history),
+            Bind::Text(dataset),
+            Bind::Text(period),
+            Bind::Text(commune),
+        ],
+    )
+    .get_result(c)
+    .optional()?;
+    let Some((id, revision, status, reopened, first, current, earlier)) = row else {
+        return Ok((None, None));
+    };
+    let report = StoredRow {
+        id,
+        revision,
+        status,
+        reopened,
+        first_received_at: first,
+        current_values: current,
+    }
+    .decode()?;
+    let earlier = earlier
+        .unwrap_or_default()
+        .iter()
+        .map(|text| decode_values(id, text))
+        .collect::<Result<Vec<Values>, _>>()?;
+    Ok((Some(report), Some(earlier)))
+}
+
+/// True when `e` is a unique key violation: on PostgreSQL, another transaction stored the
+/// same new report first (the transaction is then aborted; retrying it finds the report).
+pub fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
 /// The current values of a commune's latest reports of a data set before `before` (periods of
 /// one kind sort as their text does), newest first, at most `limit`: one index range.
 pub fn history(
@@ -190,6 +309,15 @@ pub fn write_revision(
     let at = stored(rev.at);
     let number = rev.report.map_or(0, |r| r.revision) + 1;
     let current = encode_values(rev.values);
+    if let DbConnection::Pg(c) = conn {
+        let report_id = write_revision_pg(c, rev, number, &at, &current, false)?
+            .ok_or_else(|| StoreError::Corrupt("a locked report changed under its lock".into()))?;
+        return Ok(Written {
+            report_id,
+            revision: number,
+            at: utc(at),
+        });
+    }
     let report_id = match rev.report {
         Some(r) => {
             let update = diesel::update(reports::table.find(r.id)).set((
@@ -268,6 +396,129 @@ pub fn write_revision(
         revision: number,
         at: utc(at),
     })
+}
+
+/// PostgreSQL, outside any lock: writes the revision only if the report is still as
+/// `rev.report` says it was read (same revision, status and reopening; for a new report: still
+/// none), in one statement that commits on its own. `None` when it changed meanwhile: read it
+/// again and decide again.
+pub fn write_revision_if_unchanged(
+    c: &mut diesel::PgConnection,
+    rev: &NewRevision<'_>,
+) -> Result<Option<Written>, StoreError> {
+    let at = stored(rev.at);
+    let number = rev.report.map_or(0, |r| r.revision) + 1;
+    let current = encode_values(rev.values);
+    Ok(
+        write_revision_pg(c, rev, number, &at, &current, true)?.map(|report_id| Written {
+            report_id,
+            revision: number,
+            at: utc(at),
+        }),
+    )
+}
+
+/// PostgreSQL: the report row, its revision and the revision's values in one statement (one
+/// round trip, a plan kept prepared); returns the report's id. With `guarded`, nothing is
+/// written (and `None` returned) when the report is no longer as read.
+fn write_revision_pg(
+    c: &mut diesel::PgConnection,
+    rev: &NewRevision<'_>,
+    number: i32,
+    at: &NaiveDateTime,
+    current: &str,
+    guarded: bool,
+) -> Result<Option<i64>, StoreError> {
+    use crate::prepared::{Bind, Prepared};
+    use diesel::sql_types::BigInt;
+    let codes: Vec<String> = rev.values.keys().cloned().collect();
+    let values: Vec<f64> = rev.values.values().copied().collect();
+    // The report row `nr`, then the revision and its values after it.
+    macro_rules! update {
+        () => {
+            "WITH nr AS (UPDATE reports SET current_revision = ?, updated_at = ?, status = ?, \
+             current_values = ?, tx = (pg_current_xact_id()::text)::bigint WHERE id = ?"
+        };
+    }
+    macro_rules! insert {
+        () => {
+            "WITH nr AS (INSERT INTO reports (dataset_code, period, commune_code, current_revision, \
+             status, first_received_at, updated_at, reopened, current_values) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        };
+    }
+    macro_rules! revision_and_values {
+        () => {
+            " RETURNING id), \
+             rev AS (INSERT INTO revisions (report_id, number, author, received_at, comment) \
+             SELECT id, ?, ?, ?, ? FROM nr RETURNING id), \
+             vals AS (INSERT INTO revision_values (revision_id, indicator_code, value) \
+             SELECT rev.id, v.code, v.value FROM rev, unnest(?::text[], ?::float8[]) AS v(code, value)) \
+             SELECT id FROM nr"
+        };
+    }
+    let tail = [
+        Bind::Int(number),
+        Bind::Text(rev.author),
+        Bind::Timestamp(at),
+        Bind::NullableText(rev.comment),
+        Bind::Texts(&codes),
+        Bind::Doubles(&values),
+    ];
+    let submitted = ReportStatus::Submitted.as_str();
+    let id = match rev.report {
+        Some(r) => {
+            const PLAIN: &str = concat!(update!(), revision_and_values!());
+            const GUARDED: &str = concat!(
+                update!(),
+                " AND current_revision = ? AND status = ? AND reopened = ?",
+                revision_and_values!()
+            );
+            let mut binds = vec![
+                Bind::Int(number),
+                Bind::Timestamp(at),
+                Bind::Text(submitted),
+                Bind::Text(current),
+                Bind::BigInt(r.id),
+            ];
+            if guarded {
+                binds.extend([
+                    Bind::Int(r.revision),
+                    Bind::Text(r.status.as_str()),
+                    Bind::Bool(r.reopened),
+                ]);
+            }
+            binds.extend(tail);
+            Prepared::<BigInt>::new(if guarded { GUARDED } else { PLAIN }, binds)
+                .get_result::<i64>(c)
+                .optional()?
+        }
+        None => {
+            // `tx` defaults to the writing transaction.
+            const PLAIN: &str = concat!(insert!(), revision_and_values!());
+            const GUARDED: &str = concat!(
+                insert!(),
+                " ON CONFLICT (dataset_code, period, commune_code) DO NOTHING",
+                revision_and_values!()
+            );
+            let mut binds = vec![
+                Bind::Text(rev.dataset),
+                Bind::Text(rev.period),
+                Bind::Text(rev.commune),
+                Bind::Int(number),
+                Bind::Text(submitted),
+                Bind::Timestamp(at),
+                Bind::Timestamp(at),
+                Bind::Bool(rev.reopened),
+                Bind::Text(current),
+            ];
+            binds.extend(tail);
+            Prepared::<BigInt>::new(if guarded { GUARDED } else { PLAIN }, binds)
+                .get_result::<i64>(c)
+                .optional()?
+        }
+    };
+    Ok(id)
 }
 
 /// SQLite: the next change number (one writer at a time, so numbers follow commit order).

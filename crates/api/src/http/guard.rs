@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use futures_util::StreamExt;
@@ -62,6 +62,9 @@ pub struct Limits {
     pub trust_forwarded_for: bool,
     /// Time for a whole request body to arrive (more for large bodies, at [`MIN_BODY_RATE`]).
     pub body_timeout: Duration,
+    /// Writes (submissions, imports, reviews) worked on at once; more wait their turn, first
+    /// come first served, so reads keep database connections of their own during a rush.
+    pub db_writers: usize,
 }
 
 impl Default for Limits {
@@ -74,6 +77,7 @@ impl Default for Limits {
             burst: 100,
             trust_forwarded_for: false,
             body_timeout: Duration::from_secs(10),
+            db_writers: 14,
         }
     }
 }
@@ -149,9 +153,16 @@ impl Guard {
         })
     }
 
-    /// A slot for one request, or `None` when the service is at its limit.
-    fn admit(&self) -> Option<Slot<'_>> {
-        Slot::take(&self.in_flight, self.limits.max_in_flight)
+    /// A slot for one request, or `None` when the service is at its limit. Writes may fill
+    /// only three quarters of the slots, so reads are still answered while communes rush to
+    /// submit before a deadline.
+    fn admit(&self, write: bool) -> Option<Slot<'_>> {
+        let max = if write {
+            (self.limits.max_in_flight * 3 / 4).max(1)
+        } else {
+            self.limits.max_in_flight
+        };
+        Slot::take(&self.in_flight, max)
     }
 
     /// The time a body of `length` bytes (None: unknown) may take to arrive.
@@ -476,7 +487,8 @@ pub async fn admit<B: MessageBody>(
             }
         }
     }
-    let Some(_slot) = guard.admit() else {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let Some(_slot) = guard.admit(write) else {
         state.metrics.shed.inc();
         return Ok(refuse(
             req,

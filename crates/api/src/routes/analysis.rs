@@ -520,7 +520,7 @@ pub async fn put_targets(
     let (year, commune) = path.into_inner();
     let values = body.into_inner().values;
     let items = state
-        .call(move |s| s.set_targets(&auth.0, year, &commune, &values))
+        .call_write(move |s| s.set_targets(&auth.0, year, &commune, &values))
         .await?;
     Ok(HttpResponse::Ok().json(TargetList {
         items: items.into_iter().map(TargetOut::from).collect(),

@@ -115,7 +115,7 @@ pub async fn import_reports(
     };
     let dry_run = query.dry_run;
     let summary = state
-        .call(move |s| s.import(&auth.0, format, &body, dry_run))
+        .call_write(move |s| s.import(&auth.0, format, &body, dry_run))
         .await?;
     Ok(HttpResponse::Ok().json(ImportSummary::from(summary)))
 }
@@ -160,7 +160,7 @@ pub async fn import_reports_csv(
     }
     let dry_run = query.dry_run;
     let summary = state
-        .call(move |s| s.import(&auth.0, UploadFormat::Csv, &body, dry_run))
+        .call_write(move |s| s.import(&auth.0, UploadFormat::Csv, &body, dry_run))
         .await?;
     Ok(HttpResponse::Ok().json(ImportSummary::from(summary)))
 }

@@ -209,7 +209,7 @@ pub async fn submit_report(
     // The catalog only names the indicators of the warnings; the answer's facts are those of
     // the submission's own transaction.
     let (done, catalog) = state
-        .call(move |s| {
+        .call_write(move |s| {
             let done = s.submit(&who, &draft, dry_run)?;
             Ok((done, s.current_catalog()?))
         })

@@ -260,7 +260,7 @@ pub async fn review_report(
     } = path.into_inner();
     let ReviewRequest { action, comment } = body.into_inner();
     let reviewed = state
-        .call(move |s| {
+        .call_write(move |s| {
             s.review(
                 &auth.0,
                 &dataset,

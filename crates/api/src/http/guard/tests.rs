@@ -11,19 +11,39 @@ fn limits(max_in_flight: usize, max_large_uploads: usize) -> Limits {
         burst: 3,
         trust_forwarded_for: false,
         body_timeout: Duration::from_secs(10),
+        db_writers: 1,
     }
 }
 
 #[test]
 fn slots_are_limited_and_given_back_when_dropped() {
     let guard = Guard::new(limits(2, 1));
-    let a = guard.admit().expect("first");
-    let b = guard.admit().expect("second");
-    assert!(guard.admit().is_none(), "third is refused");
+    let a = guard.admit(false).expect("first");
+    let b = guard.admit(false).expect("second");
+    assert!(guard.admit(false).is_none(), "third is refused");
     assert_eq!(guard.in_flight(), 2);
     drop(a);
     assert_eq!(guard.in_flight(), 1);
     drop(b);
+    assert_eq!(guard.in_flight(), 0);
+}
+
+#[test]
+fn writes_leave_a_quarter_of_the_slots_to_reads() {
+    let guard = Guard::new(limits(8, 1));
+    let writes: Vec<_> = (0..6)
+        .map(|_| guard.admit(true).expect("a write"))
+        .collect();
+    assert!(
+        guard.admit(true).is_none(),
+        "a seventh write of 8 slots waits"
+    );
+    let reads: Vec<_> = (0..2)
+        .map(|_| guard.admit(false).expect("a read"))
+        .collect();
+    assert!(guard.admit(false).is_none(), "and the slots are all taken");
+    drop(writes);
+    drop(reads);
     assert_eq!(guard.in_flight(), 0);
 }
 
