@@ -34,19 +34,20 @@ con.execute(
 )
 
 queries = {
-    # Σ numerator ÷ Σ denominator × 100 over communes with both parts, quarters summed.
+    # Σ numerator ÷ Σ denominator × 100, the parts paired quarter by quarter: summed over the
+    # quarters where the commune reported both (CATALOG.md).
     "ratio": f"""
-        WITH per_commune AS (
-            SELECT province, commune,
+        WITH per_quarter AS (
+            SELECT province, commune, period,
                    SUM(value) FILTER (WHERE indicator = 'dossiers_online_full') AS num,
                    SUM(value) FILTER (WHERE indicator = 'dossiers_total') AS den
             FROM cur
             WHERE dataset = 'dmst-quarterly' AND period LIKE '{year}Q_'
               AND indicator IN ('dossiers_online_full', 'dossiers_total')
-            GROUP BY province, commune
+            GROUP BY province, commune, period
         )
         SELECT province, 100.0 * SUM(num) / NULLIF(SUM(den), 0)
-        FROM per_commune WHERE num IS NOT NULL AND den IS NOT NULL
+        FROM per_quarter WHERE num IS NOT NULL AND den IS NOT NULL
         GROUP BY province ORDER BY province""",
     # Each commune's last quarter of the year, summed by province.
     "stock": f"""

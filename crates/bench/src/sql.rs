@@ -105,12 +105,12 @@ const CURRENT: &str = "
     JOIN communes c ON c.code = r.commune_code
     WHERE v.value IS NOT NULL";
 
-/// Σ numerator ÷ Σ denominator × 100 by province, over communes with both parts, each part
-/// summed over the year's quarters (temporal rule `sum`).
+/// Σ numerator ÷ Σ denominator × 100 by province. A year's ratio pairs its parts quarter by
+/// quarter (CATALOG.md): each part is summed over the quarters where the commune reported both.
 fn ratio_sql(year: i32) -> String {
     format!(
         "WITH cur AS (
-            SELECT c.province_code, r.commune_code, v.indicator_code, v.value
+            SELECT c.province_code, r.commune_code, r.period, v.indicator_code, v.value
             FROM reports r
             JOIN revisions rv ON rv.report_id = r.id AND rv.number = r.current_revision
             JOIN revision_values v ON v.revision_id = rv.id
@@ -118,14 +118,14 @@ fn ratio_sql(year: i32) -> String {
             WHERE r.dataset_code = 'dmst-quarterly' AND r.period LIKE '{year}Q_'
               AND v.indicator_code IN ('dossiers_online_full', 'dossiers_total')
               AND v.value IS NOT NULL
-        ), per_commune AS (
-            SELECT province_code, commune_code,
+        ), per_quarter AS (
+            SELECT province_code, commune_code, period,
                    SUM(value) FILTER (WHERE indicator_code = 'dossiers_online_full') AS num,
                    SUM(value) FILTER (WHERE indicator_code = 'dossiers_total') AS den
-            FROM cur GROUP BY province_code, commune_code
+            FROM cur GROUP BY province_code, commune_code, period
         )
         SELECT province_code AS unit, 100.0 * SUM(num) / NULLIF(SUM(den), 0) AS value
-        FROM per_commune WHERE num IS NOT NULL AND den IS NOT NULL
+        FROM per_quarter WHERE num IS NOT NULL AND den IS NOT NULL
         GROUP BY province_code ORDER BY province_code"
     )
 }
