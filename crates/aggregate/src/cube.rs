@@ -145,14 +145,25 @@ pub struct Cube {
     frames: Arc<HashMap<FrameKey, Arc<PeriodFrame>>>,
     version: u64,
     reports: usize,
+    epoch: u64,
 }
+
+/// Numbers each cube of this process, so the frame versions of two cubes never meet in a key.
+static EPOCHS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Cube {
     pub fn new(units: Arc<Units>) -> Cube {
         Cube {
             units,
+            epoch: EPOCHS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ..Cube::default()
         }
+    }
+
+    /// Which cube of this process this is (and every snapshot of it): with a frame's
+    /// [`PeriodFrame::version`] it names that frame's contents.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     pub fn units(&self) -> &Arc<Units> {
@@ -344,5 +355,39 @@ mod tests {
             "the same state again changes nothing"
         );
         assert_eq!(cube.version(), 2);
+    }
+
+    #[test]
+    fn a_change_gives_a_new_version_only_to_the_frame_it_touches() {
+        let mut cube = Cube::new(units());
+        let (q1, q2) = (
+            Period::parse("2026Q1").unwrap(),
+            Period::parse("2026Q2").unwrap(),
+        );
+        cube.apply(vec![
+            report("00002", "2026Q1", &[("a", 5.0)]),
+            report("00002", "2026Q2", &[("a", 5.0)]),
+        ])
+        .unwrap();
+        let version = |c: &Cube, p| c.frame("q", p).unwrap().version;
+        let (v1, v2) = (version(&cube, q1), version(&cube, q2));
+        cube.apply(vec![report("00003", "2026Q2", &[("a", 1.0)])])
+            .unwrap();
+        assert_eq!(
+            version(&cube, q1),
+            v1,
+            "an untouched frame keeps its version"
+        );
+        assert!(version(&cube, q2) > v2, "a changed frame gets a new one");
+        assert_ne!(
+            cube.epoch(),
+            Cube::new(units()).epoch(),
+            "two cubes never share versions"
+        );
+        assert_eq!(
+            cube.clone().epoch(),
+            cube.epoch(),
+            "a snapshot is the same cube"
+        );
     }
 }

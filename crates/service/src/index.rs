@@ -115,18 +115,16 @@ pub fn authorize(
 /// Indicator code → value, of one unit.
 type UnitValues = HashMap<String, f64>;
 
-/// The framework indicators' values of each unit: the rollups `/aggregates` serves. An
-/// indicator that has no value for the period (refused as finer than its data sets) is left
-/// out, as if nobody had reported it.
-fn inputs(
+/// The units an index compares (provinces, or the communes of one province, in code order),
+/// with the rollup level and filter that give their values.
+fn units_of(
     view: &View,
-    period: Period,
     level: IndexLevel,
     province: Option<&str>,
-) -> Result<(Vec<String>, Vec<UnitValues>), ServiceError> {
+) -> Result<(Vec<String>, Level, UnitFilter), ServiceError> {
     let units = view.cube.units();
-    let (rollup_level, filter) = match level {
-        IndexLevel::Province => (Level::Province, UnitFilter::All),
+    Ok(match level {
+        IndexLevel::Province => (units.provinces().to_vec(), Level::Province, UnitFilter::All),
         IndexLevel::Commune => {
             let p = province.unwrap_or_default();
             let idx = units.province_index(p).ok_or_else(|| {
@@ -136,19 +134,26 @@ fn inputs(
                     format!("there is no province {p:?}"),
                 )
             })?;
-            (Level::Commune, UnitFilter::Province(idx))
-        }
-    };
-    let codes: Vec<String> = match level {
-        IndexLevel::Province => units.provinces().to_vec(),
-        IndexLevel::Commune => {
-            let p = province.unwrap_or_default();
-            view.reference
+            let codes = view
+                .reference
                 .communes_of(p)
                 .map(|c| c.code.clone())
-                .collect()
+                .collect();
+            (codes, Level::Commune, UnitFilter::Province(idx))
         }
-    };
+    })
+}
+
+/// The framework indicators' values of each unit: the rollups `/aggregates` serves. An
+/// indicator that has no value for the period (refused as finer than its data sets) is left
+/// out, as if nobody had reported it.
+fn inputs(
+    view: &View,
+    period: Period,
+    codes: &[String],
+    rollup_level: Level,
+    filter: UnitFilter,
+) -> Result<Vec<UnitValues>, ServiceError> {
     let position: HashMap<&str, usize> = codes
         .iter()
         .enumerate()
@@ -174,7 +179,7 @@ fn inputs(
             }
         }
     }
-    Ok((codes, values))
+    Ok(values)
 }
 
 /// Every indicator of the framework, in pillar order.
@@ -228,6 +233,34 @@ fn check_overrides(catalog: &Catalog, units: &[String], overrides: &[Override]) 
     issues
 }
 
+/// The key of an index run: everything its inputs are computed from, without computing them.
+/// The rollups of a period read the frames of that period and, for look-backs, of earlier
+/// ones, so the key names the version of every frame up to the period's year (with the cube's
+/// epoch: versions count within one cube), the catalog (formulas and the framework), the units
+/// and every parameter and override. A submission for another year leaves the key unchanged:
+/// the index of 2025 is not recomputed while 2026Q4 arrives.
+fn run_key(view: &View, req: &IndexRequest, units: &[String]) -> crate::cache::Key {
+    let mut frames: Vec<(&str, i32, &str, u8, u64)> = view
+        .cube
+        .frame_versions()
+        .filter(|((_, p), _)| p.year() <= req.period.year())
+        .map(|((d, p), v)| (d.as_str(), p.year(), p.kind().as_str(), p.index(), v))
+        .collect();
+    frames.sort_unstable();
+    let mut key = KeyBuilder::new("index");
+    key.add(view.cube.epoch())
+        .add(&frames)
+        .add(format!("{:?}", view.catalog))
+        .add(req.period)
+        .add(units)
+        .add(req.uncertainty.map(|u| (u.draws, u.seed)))
+        .add(req.overrides.len());
+    for o in &req.overrides {
+        key.add(&o.unit).add(&o.indicator).add_f64(o.value);
+    }
+    key.finish()
+}
+
 /// Computes an index over a view, for a caller already authorized (see [`authorize`]). Runs
 /// are kept for their exact inputs.
 pub fn run(
@@ -240,7 +273,7 @@ pub fn run(
         IndexLevel::Commune => req.province.clone(),
         IndexLevel::Province => None,
     };
-    let (units, mut values) = inputs(view, req.period, req.level, province.as_deref())?;
+    let (units, rollup_level, filter) = units_of(view, req.level, province.as_deref())?;
     if !req.overrides.is_empty() {
         let issues = check_overrides(&view.catalog, &units, &req.overrides);
         if !issues.is_empty() {
@@ -249,36 +282,11 @@ pub fn run(
                 issues,
             });
         }
-        let position: HashMap<&str, usize> = units
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.as_str(), i))
-            .collect();
-        for o in &req.overrides {
-            let u = position[o.unit.as_str()];
-            match o.value {
-                Some(v) => values[u].insert(o.indicator.clone(), v),
-                None => values[u].remove(&o.indicator),
-            };
-        }
-    }
-    let pillars = view.catalog.pillars.clone();
-    let mut key = KeyBuilder::new("index");
-    key.add(format!("{pillars:?}"))
-        .add(&units)
-        .add(req.uncertainty.map(|u| (u.draws, u.seed)));
-    for unit in &values {
-        let mut entries: Vec<(&String, &f64)> = unit.iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        key.add(entries.len());
-        for (code, v) in entries {
-            key.add(code).add_f64(Some(*v));
-        }
     }
     let uncertainty = req.uncertainty;
     let result = service.results().get_or(
         service.options().cache_results,
-        key.finish(),
+        run_key(view, req, &units),
         |r: &IndexResult| r.units.len() * 20,
         || -> Result<IndexResult, ServiceError> {
             // Only what is computed costs: a cached run is free.
@@ -291,7 +299,25 @@ pub fn run(
             if cost > 0 {
                 service.spend(&who.subject, cost)?;
             }
-            Ok(compute_index(&units, &values, &pillars, uncertainty))
+            let mut values = inputs(view, req.period, &units, rollup_level, filter)?;
+            let position: HashMap<&str, usize> = units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.as_str(), i))
+                .collect();
+            for o in &req.overrides {
+                let u = position[o.unit.as_str()];
+                match o.value {
+                    Some(v) => values[u].insert(o.indicator.clone(), v),
+                    None => values[u].remove(&o.indicator),
+                };
+            }
+            Ok(compute_index(
+                &units,
+                &values,
+                &view.catalog.pillars,
+                uncertainty,
+            ))
         },
     )?;
     let result = result.as_ref().clone();
@@ -510,11 +536,23 @@ mod tests {
         ));
     }
 
+    /// The units of an index and their inputs.
+    fn units_and_inputs(
+        v: &View,
+        period: Period,
+        level: IndexLevel,
+        province: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<UnitValues>), ServiceError> {
+        let (units, rollup_level, filter) = units_of(v, level, province)?;
+        let values = inputs(v, period, &units, rollup_level, filter)?;
+        Ok((units, values))
+    }
+
     #[test]
     fn inputs_are_the_rollups_the_aggregates_serve_for_each_unit() {
         let v = view();
         let q1 = Period::parse("2026Q1").unwrap();
-        let (units, values) = inputs(&v, q1, IndexLevel::Commune, Some("14")).unwrap();
+        let (units, values) = units_and_inputs(&v, q1, IndexLevel::Commune, Some("14")).unwrap();
         assert_eq!(
             units,
             ["03808", "03811"],
@@ -525,7 +563,7 @@ mod tests {
         // An indicator with no value for the period is left out, never 0.
         assert!(!values[1].contains_key("ocop_products"));
 
-        let (provinces, values) = inputs(&v, q1, IndexLevel::Province, None).unwrap();
+        let (provinces, values) = units_and_inputs(&v, q1, IndexLevel::Province, None).unwrap();
         let son_la = provinces.iter().position(|p| p == "14").unwrap();
         assert_eq!(
             values[son_la]["online_dossier_rate"],
@@ -538,9 +576,58 @@ mod tests {
             "a commune without its numerator does not count"
         );
         assert!(matches!(
-            inputs(&v, q1, IndexLevel::Commune, Some("99")),
+            units_and_inputs(&v, q1, IndexLevel::Commune, Some("99")),
             Err(ServiceError::BadInput { .. })
         ));
+    }
+
+    #[test]
+    fn a_run_is_kept_until_a_frame_of_its_year_or_earlier_changes() {
+        let mut v = view();
+        let req = |period: &str| IndexRequest {
+            period: Period::parse(period).unwrap(),
+            level: IndexLevel::Province,
+            province: None,
+            uncertainty: None,
+            overrides: Vec::new(),
+        };
+        let units = units_of(&v, IndexLevel::Province, None).unwrap().0;
+        let (k2025, k2026) = (
+            run_key(&v, &req("2025"), &units),
+            run_key(&v, &req("2026"), &units),
+        );
+        let change = |period: &str| ReportCells {
+            dataset: "dmst-quarterly".into(),
+            period: Period::parse(period).unwrap(),
+            commune: "03811".into(),
+            first_received_us: 0,
+            values: BTreeMap::from([("dossiers_total".to_owned(), 301.0)]),
+        };
+        v.cube.apply(vec![change("2026Q1")]).unwrap();
+        assert_eq!(
+            run_key(&v, &req("2025"), &units),
+            k2025,
+            "a change of 2026 leaves the run of 2025"
+        );
+        let k2026_after = run_key(&v, &req("2026"), &units);
+        assert_ne!(k2026_after, k2026, "a change of 2026 is a new run of 2026");
+        v.cube.apply(vec![change("2025Q4")]).unwrap();
+        assert_ne!(run_key(&v, &req("2025"), &units), k2025);
+        assert_ne!(
+            run_key(&v, &req("2026"), &units),
+            k2026_after,
+            "a later year's run may look back"
+        );
+        let mut what_if = req("2026");
+        what_if.overrides.push(Override {
+            unit: "14".into(),
+            indicator: "online_dossier_rate".into(),
+            value: Some(50.0),
+        });
+        assert_ne!(
+            run_key(&v, &what_if, &units),
+            run_key(&v, &req("2026"), &units)
+        );
     }
 
     #[test]
