@@ -164,6 +164,23 @@ try {
     await page.screenshot({ path: `${shots}/03-other-province-refused.png` });
   });
 
+  await step("a crafted link cannot smuggle a parameter into the page's API calls", async () => {
+    // The review's finding: a period of "2025Q4&province=01" put unencoded into the API URL
+    // would show another query's figures under this page's heading.
+    const calls = [];
+    const seen = (r) => { if (r.url().includes("/dashboard")) calls.push(new URL(r.url())); };
+    page.on("request", seen);
+    await page.goto(`${base}/province/14?period=${encodeURIComponent("2025Q4&province=01")}`);
+    await page.getByTestId("error").first().waitFor();
+    page.off("request", seen);
+    assert.ok(calls.length >= 1, "the page asked for the dashboard");
+    for (const u of calls) {
+      assert.deepEqual(u.searchParams.getAll("period"), ["2025Q4&province=01"], u.href);
+      assert.equal(u.searchParams.get("province"), null, u.href);
+    }
+    assert.equal(await page.getByTestId("headline-value").count(), 0, "no figures under a wrong heading");
+  });
+
   await step("the English switch translates the page", async () => {
     await page.goto(`${base}/province/14?period=2025Q4`);
     await page.getByTestId("headline-value").first().waitFor();
