@@ -68,11 +68,41 @@ impl LiveView {
             };
         }
         if !inner.loaded {
-            // From nothing: frame by frame, so the load never holds every row at once.
+            // From nothing, frame by frame, so the load never holds every row at once; one
+            // thread reads (and parses) the next frames while this one applies the last, since
+            // the database and the view each take about half of the load.
             let (cube, held) = (&mut inner.cube, &mut inner.held);
-            inner.cursor = load_all(conn, |states| {
-                apply(cube, held, states).map_err(|e| StoreError::Corrupt(e.chain()))
-            })?;
+            let reading = &mut *conn;
+            let (frames, received) = std::sync::mpsc::sync_channel::<Vec<ReportState>>(2);
+            let (read, applied) = std::thread::scope(|scope| {
+                let reader = std::thread::Builder::new()
+                    .name("live-view-reader".into())
+                    .spawn_scoped(scope, move || {
+                        load_all(reading, |states| {
+                            frames.send(states).map_err(|_| {
+                                StoreError::Corrupt("the live view stopped loading".into())
+                            })
+                        })
+                    });
+                let applied = received
+                    .iter()
+                    .try_for_each(|states| apply(cube, held, states));
+                // A failed apply drops the receiver, so the reader stops at its next frame.
+                drop(received);
+                let read = match reader {
+                    Ok(reader) => reader.join().unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt(
+                            "the live view's reader panicked".into(),
+                        ))
+                    }),
+                    Err(e) => Err(StoreError::Corrupt(format!(
+                        "the live view's reader could not start: {e}"
+                    ))),
+                };
+                (read, applied)
+            });
+            applied?;
+            inner.cursor = read?;
             inner.loaded = true;
         }
         let (changes, next) = changes_since(conn, inner.cursor)?;
