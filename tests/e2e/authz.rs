@@ -250,6 +250,25 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
             }));
             (Act::Read, v)
         }
+        // The same rules as /aggregates, for a table of several indicators and periods, and
+        // for a unit named in the unit list.
+        "GET /api/v1/analytics" => {
+            let q = format!(
+                "/api/v1/analytics?indicator=dossiers_total,online_dossier_rate&period={READ_PERIOD},2025Q3"
+            );
+            let mut v = vec![(Scope::Nation, get(format!("{q}&level=national")))];
+            v.extend(provinces(Scope::Totals, &|p| {
+                get(format!("{q}&level=province&province={p}"))
+            }));
+            v.extend(provinces(Scope::Totals, &|p| {
+                get(format!("{q}&level=province&unit={p}"))
+            }));
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("{q}&level=commune&province={p}"))
+            }));
+            v.extend(communes(&|c| get(format!("{q}&level=commune&unit={c}"))));
+            (Act::Read, v)
+        }
         "GET /api/v1/compliance" => {
             let q = format!("/api/v1/compliance?dataset={DS}&period={READ_PERIOD}");
             // Without a province: the caller's own scope (the nation for national roles).

@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod analysis;
+mod analytics;
 mod audit;
 mod auth;
 mod authz;

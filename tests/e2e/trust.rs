@@ -9,23 +9,23 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, assert_problem, at, muong_la, son_la_admin, token};
 
 /// A tiny fixed generator (SplitMix64), so a failure replays from its seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }
@@ -43,7 +43,7 @@ pub(crate) async fn communes_of(app: &TestApp, province: &str) -> Vec<String> {
 
 /// A full quarterly report: parts never above their wholes; some values left out (null), so
 /// missing terms and unpaired quarters occur.
-fn quarterly(rng: &mut Rng) -> Value {
+pub(crate) fn quarterly(rng: &mut Rng) -> Value {
     let total = 20 + rng.below(500);
     let staff = 10 + rng.below(40);
     let businesses = 5 + rng.below(300);
@@ -81,7 +81,7 @@ fn quarterly(rng: &mut Rng) -> Value {
     Value::Object(out)
 }
 
-fn annual(rng: &mut Rng) -> Value {
+pub(crate) fn annual(rng: &mut Rng) -> Value {
     let budget = (rng.below(9_000_000) as f64 + 100_000.0) / 1000.0 + 0.125;
     let mut v = json!({
         "population": 3000 + rng.below(40_000),
@@ -104,7 +104,7 @@ const READ_PERIODS: [&str; 12] = [
 ];
 
 /// A moment when the report of `period` is open (before its lock), to write it at.
-fn open_moment(period: &str) -> &'static str {
+pub(crate) fn open_moment(period: &str) -> &'static str {
     match period {
         "2025Q3" => "2025-09-01T03:00:00Z",
         "2025Q4" => "2025-12-01T03:00:00Z",

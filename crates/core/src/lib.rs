@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod codes;
 pub mod dataset;
 pub mod period;
+pub mod periods;
 pub mod report;
 pub mod validation;
 

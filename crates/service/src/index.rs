@@ -460,61 +460,15 @@ fn framework_json(catalog: &Catalog) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
 
-    use innoreport_aggregate::cube::{Cube, ReportCells};
+    use innoreport_aggregate::cube::ReportCells;
     use innoreport_core::Role;
 
     use super::*;
     use crate::testing::who;
 
-    /// Two communes of Sơn La (14) and one of Hà Nội (01), with 2026Q1 and 2026 reports.
     fn view() -> View {
-        let reference = Arc::new(crate::testing::reference(&[
-            ("03808", "14"),
-            ("03811", "14"),
-            ("00004", "01"),
-        ]));
-        let mut cube = Cube::new(reference.units.clone());
-        let report =
-            |dataset: &str, period: &str, commune: &str, values: &[(&str, f64)]| ReportCells {
-                dataset: dataset.into(),
-                period: Period::parse(period).unwrap(),
-                commune: commune.into(),
-                first_received_us: 0,
-                values: values
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), *v))
-                    .collect::<BTreeMap<_, _>>(),
-            };
-        cube.apply(vec![
-            report(
-                "dmst-quarterly",
-                "2026Q1",
-                "03808",
-                &[("dossiers_total", 100.0), ("dossiers_online_full", 80.0)],
-            ),
-            report(
-                "dmst-quarterly",
-                "2026Q1",
-                "03811",
-                &[("dossiers_total", 300.0), ("dossiers_online_full", 60.0)],
-            ),
-            report(
-                "dmst-quarterly",
-                "2026Q1",
-                "00004",
-                &[("dossiers_total", 50.0)],
-            ),
-            report("dmst-annual", "2026", "03808", &[("population", 10_000.0)]),
-        ])
-        .unwrap();
-        View {
-            catalog: Arc::new(innoreport_store::seed::default_catalog().unwrap()),
-            reference,
-            cube,
-            now: chrono::Utc::now(),
-        }
+        crate::testing::small_view()
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod analytics;
 pub mod budget;
 pub mod cache;
 pub mod changes;

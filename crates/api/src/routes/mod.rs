@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod analysis;
+pub mod analytics;
 pub mod auth;
 pub mod changes;
 pub mod dashboard;

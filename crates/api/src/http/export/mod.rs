@@ -317,7 +317,7 @@ pub fn format_number(n: f64) -> String {
 mod tests;
 mod write;
 
-pub use write::{csv_bytes, csv_response, sheet_name, xlsx_bytes, xlsx_response};
+pub use write::{csv_bytes, csv_response, sheet_name, stream_body, xlsx_bytes, xlsx_response};
 
 /// The answer in the asked format (`json` is the caller's own document).
 pub async fn respond(

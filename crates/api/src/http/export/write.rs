@@ -220,6 +220,22 @@ fn channel_body(
     })
 }
 
+/// A body produced in chunks on the blocking pool: `produce` hands each chunk to its sender,
+/// which answers `false` once the client has gone (then `produce` should stop).
+pub fn stream_body(
+    produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> bool) -> Result<(), ApiError> + Send + 'static,
+) -> impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::Error>> {
+    channel_body(move |tx| {
+        let mut send = |chunk: Vec<u8>| {
+            tx.blocking_send(Ok(actix_web::web::Bytes::from(chunk)))
+                .is_ok()
+        };
+        if let Err(e) = produce(&mut send) {
+            let _ = tx.blocking_send(Err(e));
+        }
+    })
+}
+
 /// The export as a streamed CSV answer.
 pub fn csv_response(export: Export, lang: Lang) -> HttpResponse {
     let disposition = attachment(&export.name, "csv");
