@@ -131,6 +131,8 @@ struct Places {
     communes: [String; 3],
     /// Every commune of the own province (what province roles may see).
     own_communes: BTreeSet<String>,
+    /// An integration key of the own province and one of the other.
+    keys: [String; 2],
 }
 
 impl Places {
@@ -138,6 +140,12 @@ impl Places {
         match p {
             Place::Own | Place::Sibling => self.province[0],
             Place::Other => self.province[1],
+        }
+    }
+    fn key(&self, p: Place) -> &str {
+        match p {
+            Place::Own | Place::Sibling => &self.keys[0],
+            Place::Other => &self.keys[1],
         }
     }
     fn commune(&self, p: Place) -> &str {
@@ -449,6 +457,50 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 ),
             )],
         ),
+        // Keys are managed as analyst logins of their scope are.
+        "POST /api/v1/keys" => {
+            let mut v = vec![(
+                Scope::Any,
+                send(
+                    "POST",
+                    "/api/v1/keys".into(),
+                    json!({"name": format!("matrix {cell}")}),
+                ),
+            )];
+            v.extend(provinces(Scope::Totals, &|p| {
+                send(
+                    "POST",
+                    "/api/v1/keys".into(),
+                    json!({"name": format!("matrix {cell}"), "province": p}),
+                )
+            }));
+            (Act::Users, v)
+        }
+        "GET /api/v1/keys" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/keys".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/keys?province={p}"))
+            }));
+            (Act::Users, v)
+        }
+        "GET /api/v1/keys/{id}" => (
+            Act::Users,
+            [Own, Other]
+                .iter()
+                .map(|&p| (Scope::Totals(p), get(format!("/api/v1/keys/{}", at.key(p)))))
+                .collect(),
+        ),
+        "DELETE /api/v1/keys/{id}" => (
+            Act::Users,
+            [Own, Other]
+                .iter()
+                .map(|&p| {
+                    let mut req = get(format!("/api/v1/keys/{}", at.key(p)));
+                    req.method = "DELETE";
+                    (Scope::Totals(p), req)
+                })
+                .collect(),
+        ),
         "POST /api/v1/users" => (
             Act::Users,
             communes(&|c| {
@@ -524,10 +576,23 @@ async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
         .unwrap()
         .to_owned();
     let sibling = own.iter().find(|c| *c != "03808").unwrap().clone();
+    let mut keys = Vec::new();
+    for p in ["14", "01"] {
+        let res = app
+            .post_json(
+                Some(&admin),
+                "/api/v1/keys",
+                &json!({"name": format!("matrix key {p}"), "province": p}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "seed key: {}", res.text());
+        keys.push(res.json()["key"]["id"].as_str().unwrap().to_owned());
+    }
     let at = Places {
         province: ["14", "01"],
         communes: ["03808".to_owned(), sibling, other],
         own_communes: own.into_iter().collect(),
+        keys: [keys[0].clone(), keys[1].clone()],
     };
     // Something to read in every place: a 2025Q4 report per commune, submitted late by the admin.
     for c in &at.communes {

@@ -16,6 +16,7 @@ mod contract;
 mod deploy;
 mod imports;
 mod index;
+mod keys;
 mod limits;
 mod openapi;
 mod pages;

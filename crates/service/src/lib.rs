@@ -22,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod imports;
 pub mod index;
+pub mod keys;
 pub mod live;
 pub mod operators;
 pub mod passwords;
@@ -106,6 +107,7 @@ struct Inner {
     budget: budget::Budget,
     hash_pool: signin::HashPool,
     login_states: revocation::LoginStates,
+    key_states: keys::KeyStates,
     observer: Arc<dyn Observer>,
     /// Set once the live view has been loaded: until then the replica is not ready, so a load
     /// balancer does not send it a read that would wait for the load.
@@ -149,6 +151,7 @@ impl Service {
             budget: budget::Budget::new(options.compute_budget),
             hash_pool: signin::HashPool::default(),
             login_states: revocation::LoginStates::default(),
+            key_states: keys::KeyStates::default(),
             warm: std::sync::atomic::AtomicBool::new(false),
             observer: Arc::new(Silent),
         }))
@@ -198,6 +201,10 @@ impl Service {
 
     pub(crate) fn login_states(&self) -> &revocation::LoginStates {
         &self.0.login_states
+    }
+
+    pub(crate) fn key_states(&self) -> &keys::KeyStates {
+        &self.0.key_states
     }
 
     /// Spends `cost` units of `who`'s computation budget (429 when spent).

@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod db;
+pub mod keys;
 pub mod logins;
 mod prepared;
 pub mod reference;

@@ -203,6 +203,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integration_keys (id) {
+        id -> BigInt,
+        public_id -> Text,
+        name -> Text,
+        province_code -> Nullable<Text>,
+        secret_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -222,4 +237,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_log,
     report_openings,
     login_failures,
+    integration_keys,
 );

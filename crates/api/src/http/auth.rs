@@ -201,23 +201,29 @@ impl FromRequest for Auth {
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
-    // The admission guard has verified the token (and that its login still stands) already,
-    // when it counted the request.
+    // The admission guard has verified the credential (and that its login or key still stands)
+    // already, when it counted the request.
     if let Some(principal) = req.extensions().get::<Principal>() {
         return Ok(Auth(principal.clone()));
     }
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-    let (principal, version) = versioned_principal_of(req, &state.keys)?;
-    // Outside the guard a login's token is honoured only on what this replica knows freshly.
-    if let Some(v) = version {
-        match state.service.cached_login_state(&principal.subject) {
-            Some(Some(s)) if !s.disabled && s.version == v => {}
-            _ => return Err(revoked()),
+    // Outside the guard a login's token or a key is honoured only on what this replica knows
+    // freshly.
+    match credential_of(req, &state.keys)? {
+        Credential::Token(principal, Some(v)) => {
+            match state.service.cached_login_state(&principal.subject) {
+                Some(Some(s)) if !s.disabled && s.version == v => Ok(Auth(principal)),
+                _ => Err(revoked()),
+            }
         }
+        Credential::Token(principal, None) => Ok(Auth(principal)),
+        Credential::Key(key) => match state.service.cached_key_principal(&key) {
+            Some(Some(principal)) => Ok(Auth(principal)),
+            _ => Err(key_refused()),
+        },
     }
-    Ok(Auth(principal))
 }
 
 /// The answer to a token whose login was disabled or changed.
@@ -227,17 +233,24 @@ pub fn revoked() -> ApiError {
     )
 }
 
-/// The verified principal of the request's bearer token (401 when missing or bad).
-pub fn principal_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Principal, ApiError> {
-    versioned_principal_of(req, keys).map(|(p, _)| p)
+/// The answer to an integration key that is unknown, wrong or revoked.
+pub fn key_refused() -> ApiError {
+    ApiError::Unauthorized("the integration key is unknown or revoked".into())
 }
 
-/// The verified principal of the request's bearer token and its login version (401 when
-/// missing or bad).
-pub fn versioned_principal_of(
-    req: &HttpRequest,
-    keys: &TokenKeys,
-) -> Result<(Principal, Option<i32>), ApiError> {
+/// What a request presents to say who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A verified token: its principal and its login's version (`None`: an operator's token).
+    Token(Principal, Option<i32>),
+    /// An integration key, to be checked against the store.
+    Key(String),
+}
+
+/// The request's credential (401 when missing or bad): `Authorization: Bearer <token or key>`,
+/// or `Authorization: Basic` with an integration key as the password and any username (what
+/// Power BI and Excel send). Never read from the URL.
+pub fn credential_of(req: &HttpRequest, keys: &TokenKeys) -> Result<Credential, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -245,18 +258,39 @@ pub fn versioned_principal_of(
     let value = header
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-        })?;
-    keys.verify_versioned(token).map_err(|e| {
-        tracing::debug!(reason = %e, "token refused");
-        ApiError::Unauthorized("the token is invalid or expired".into())
-    })
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("basic") && !rest.is_empty() {
+        let basic = || {
+            ApiError::Unauthorized(
+                "HTTP Basic carries an integration key as its password (any username); people sign in at /api/v1/auth/token".into(),
+            )
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| basic())?;
+        let text = String::from_utf8(bytes).map_err(|_| basic())?;
+        let (_, password) = text.split_once(':').ok_or_else(basic)?;
+        if !innoreport_service::keys::looks_like_key(password) {
+            return Err(basic());
+        }
+        return Ok(Credential::Key(password.to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") || rest.is_empty() {
+        return Err(ApiError::Unauthorized(
+            "the Authorization header must be 'Bearer <token>' (or Basic with an integration key)"
+                .into(),
+        ));
+    }
+    if innoreport_service::keys::looks_like_key(rest) {
+        return Ok(Credential::Key(rest.to_owned()));
+    }
+    keys.verify_versioned(rest)
+        .map(|(p, v)| Credential::Token(p, v))
+        .map_err(|e| {
+            tracing::debug!(reason = %e, "token refused");
+            ApiError::Unauthorized("the token is invalid or expired".into())
+        })
 }
 
 #[cfg(test)]

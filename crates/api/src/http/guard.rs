@@ -251,6 +251,10 @@ pub fn source_address(req: &actix_web::HttpRequest, trust_forwarded_for: bool) -
     }
 }
 
+/// An integration key this replica has not checked lately: the request counts against its
+/// source address until the key is checked, last, before the handler.
+struct PendingKey(String);
+
 /// The client a request is counted against: the token's subject (the verified principal is kept
 /// for the `Auth` extractor) or the source address. `Err` for the token of a login that was
 /// disabled or changed since the token was issued.
@@ -258,24 +262,39 @@ async fn client_of(
     req: &ServiceRequest,
     state: &AppState,
 ) -> Result<String, crate::http::problem::ApiError> {
-    if let Ok((principal, version)) =
-        crate::http::auth::versioned_principal_of(req.request(), &state.keys)
-    {
-        if let Some(v) = version {
-            let state_now = match state.service.cached_login_state(&principal.subject) {
-                Some(s) => s,
-                None => {
-                    let (service, subject) = (state.service.clone(), principal.subject.clone());
-                    web::block(move || service.login_state(&subject)).await??
+    use crate::http::auth::Credential;
+    match crate::http::auth::credential_of(req.request(), &state.keys) {
+        Ok(Credential::Token(principal, version)) => {
+            if let Some(v) = version {
+                let state_now = match state.service.cached_login_state(&principal.subject) {
+                    Some(s) => s,
+                    None => {
+                        let (service, subject) = (state.service.clone(), principal.subject.clone());
+                        web::block(move || service.login_state(&subject)).await??
+                    }
+                };
+                if !state_now.is_some_and(|s| !s.disabled && s.version == v) {
+                    return Err(crate::http::auth::revoked());
                 }
-            };
-            if !state_now.is_some_and(|s| !s.disabled && s.version == v) {
-                return Err(crate::http::auth::revoked());
             }
+            let key = format!("sub:{}", principal.subject);
+            req.extensions_mut().insert(principal);
+            return Ok(key);
         }
-        let key = format!("sub:{}", principal.subject);
-        req.extensions_mut().insert(principal);
-        return Ok(key);
+        Ok(Credential::Key(presented)) => match state.service.cached_key_principal(&presented) {
+            Some(Some(principal)) => {
+                let key = format!("sub:{}", principal.subject);
+                req.extensions_mut().insert(principal);
+                return Ok(key);
+            }
+            Some(None) => return Err(crate::http::auth::key_refused()),
+            // Not known freshly: checked against the store once the request has passed its
+            // source address's limits, so made-up keys cost the database nothing extra.
+            None => {
+                req.extensions_mut().insert(PendingKey(presented));
+            }
+        },
+        Err(_) => {}
     }
     Ok(format!(
         "ip:{}",
@@ -396,7 +415,8 @@ pub async fn admit<B: MessageBody>(
     let signed = req
         .extensions()
         .get::<innoreport_core::Principal>()
-        .is_some();
+        .is_some()
+        || req.extensions().get::<PendingKey>().is_some();
     // Without a valid token only a sign-in has a body worth reading: other requests are answered
     // 401 by their handler before any of their body is read.
     let is_sign_in = req.path() == "/api/v1/auth/token";
@@ -513,6 +533,24 @@ pub async fn admit<B: MessageBody>(
             &detail,
             wait,
         ));
+    }
+    let pending = req.extensions_mut().remove::<PendingKey>();
+    if let Some(PendingKey(presented)) = pending {
+        let service = state.service.clone();
+        let checked = web::block(move || service.key_principal(&presented))
+            .await
+            .map_err(crate::http::problem::ApiError::from)
+            .and_then(|r| r.map_err(crate::http::problem::ApiError::from))
+            .and_then(|p| p.ok_or_else(crate::http::auth::key_refused));
+        match checked {
+            Ok(principal) => {
+                req.extensions_mut().insert(principal);
+            }
+            Err(e) => {
+                let res = actix_web::ResponseError::error_response(&e);
+                return Ok(req.into_response(res).map_into_right_body());
+            }
+        }
     }
     next.call(req).await.map(|r| r.map_into_left_body())
 }

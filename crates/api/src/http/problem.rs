@@ -246,7 +246,7 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             res.insert_header((
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"innoreport\""),
+                HeaderValue::from_static("Bearer realm=\"innoreport\", Basic realm=\"innoreport\""),
             ));
         }
         if let ApiError::TooManyRequests(_, wait) | ApiError::Unavailable(_, _, wait) = self {

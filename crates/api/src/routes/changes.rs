@@ -41,6 +41,10 @@ pub enum ChangeAction {
     UserDuplicate,
     #[serde(rename = "token.mint")]
     TokenMint,
+    #[serde(rename = "key.create")]
+    KeyCreate,
+    #[serde(rename = "key.revoke")]
+    KeyRevoke,
 }
 
 impl ChangeAction {
@@ -56,6 +60,8 @@ impl ChangeAction {
             ChangeAction::UserChangePassword => "user.change_password",
             ChangeAction::UserDuplicate => "user.duplicate",
             ChangeAction::TokenMint => "token.mint",
+            ChangeAction::KeyCreate => "key.create",
+            ChangeAction::KeyRevoke => "key.revoke",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod health;
 pub mod imports;
 pub mod index;
+pub mod keys;
 pub mod reference;
 pub mod reports;
 pub mod review;
