@@ -29,7 +29,7 @@ const READ_AT: &str = "2026-12-20T03:00:00Z";
 
 /// Six communes of Sơn La and three of Hà Nội report every quarter of 2025–2026 and both years,
 /// with some values left out.
-async fn fixture(seed: u64) -> (TestApp, Vec<String>) {
+pub(crate) async fn fixture(seed: u64) -> (TestApp, Vec<String>) {
     let app = TestApp::spawn_at(READ_AT).await;
     let mut rng = Rng(seed);
     let son_la = communes_of(&app, "14").await;

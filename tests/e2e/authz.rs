@@ -457,6 +457,58 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 ),
             )],
         ),
+        // The feed reads as /analytics and /reports do; its document and model need a caller.
+        "GET /api/v1/odata" => (
+            Act::Read,
+            vec![
+                (Scope::Any, get("/api/v1/odata".into())),
+                (Scope::Any, get("/api/v1/odata/".into())),
+            ],
+        ),
+        "GET /api/v1/odata/$metadata" => (
+            Act::Read,
+            vec![(Scope::Any, get("/api/v1/odata/$metadata".into()))],
+        ),
+        "GET /api/v1/odata/{entity_set}" | "GET /api/v1/odata/{entity_set}/$count" => {
+            let tail = if op.ends_with("/$count") {
+                "/$count"
+            } else {
+                ""
+            };
+            let cell_filter = format!(
+                "$filter=indicator%20eq%20'dossiers_total'%20and%20period%20eq%20'{READ_PERIOD}'"
+            );
+            let mut v = vec![
+                (
+                    Scope::Nation,
+                    get(format!("/api/v1/odata/NationalValues{tail}?{cell_filter}")),
+                ),
+                (Scope::Any, get(format!("/api/v1/odata/Reports{tail}"))),
+                (Scope::Any, get(format!("/api/v1/odata/Communes{tail}"))),
+                (Scope::Any, get(format!("/api/v1/odata/Indicators{tail}"))),
+            ];
+            v.extend(provinces(Scope::Totals, &|p| {
+                get(format!(
+                    "/api/v1/odata/ProvinceValues{tail}?province={p}&{cell_filter}"
+                ))
+            }));
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!(
+                    "/api/v1/odata/CommuneValues{tail}?{cell_filter}%20and%20province%20eq%20'{p}'"
+                ))
+            }));
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!(
+                    "/api/v1/odata/Reports{tail}?$filter=province%20eq%20'{p}'"
+                ))
+            }));
+            v.extend(communes(&|c| {
+                get(format!(
+                    "/api/v1/odata/Reports{tail}?$filter=commune%20eq%20'{c}'"
+                ))
+            }));
+            (Act::Read, v)
+        }
         // Keys are managed as analyst logins of their scope are.
         "POST /api/v1/keys" => {
             let mut v = vec![(

@@ -17,7 +17,9 @@ mod deploy;
 mod imports;
 mod index;
 mod keys;
+
 mod limits;
+mod odata;
 mod openapi;
 mod pages;
 mod reference;

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod odata;
 pub mod pages;
 pub mod routes;
 pub mod state;
@@ -45,6 +46,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
         (name = "index", description = "The innovation index: scores, ranks, uncertainty, what-if, framework"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
+        (name = "odata", description = "A read-only OData feed for BI tools (Power BI, Excel): the analytics table, reports, communes and indicators"),
         (name = "operations", description = "Health and readiness"),
     ),
 )]
@@ -61,6 +63,12 @@ impl Modify for BearerScheme {
         http.description =
             Some("A token from POST /api/v1/auth/token (or `innoreport token`).".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
+        let mut basic = Http::new(HttpAuthScheme::Basic);
+        basic.description = Some(
+            "An integration key as the password, any username (what Power BI and Excel send); for the OData feed and every read."
+                .into(),
+        );
+        components.add_security_scheme("basic", SecurityScheme::Http(basic));
     }
 }
 
@@ -221,6 +229,10 @@ where
                 .service(imports::import_reports)
                 .service(imports::import_reports_csv)
                 .service(analytics::analytics)
+                .service(odata::service_document)
+                .service(odata::metadata)
+                .service(odata::count_rows)
+                .service(odata::entity_set)
                 .service(analytics::analytics_csv)
                 .service(analytics::analytics_xlsx)
                 .service(analysis::aggregates)
@@ -294,7 +306,15 @@ pub fn app(
     // The document is registered before the `/api/v1` scope: a scope owns every path under
     // its prefix, so a later service would never see `/api/v1/openapi.json`.
     let docs = SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, openapi());
-    let (app, _) = routes(App::new().service(docs).into_utoipa_app()).split_for_parts();
+    let feed_root =
+        web::resource("/api/v1/odata/").route(web::get().to(odata::service_document_with_slash));
+    let (app, _) = routes(
+        App::new()
+            .service(docs)
+            .service(feed_root)
+            .into_utoipa_app(),
+    )
+    .split_for_parts();
     app.wrap(
         actix_web::middleware::ErrorHandlers::new().default_handler(http::problem::ensure_problem),
     )

@@ -131,6 +131,17 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// A 400 about one query parameter.
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        ApiError::BadRequest(
+            format!("query parameter {field}: {message}"),
+            vec![FieldError::new(field, "invalid_parameter", message)],
+        )
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let fields = |issues: Vec<innoreport_core::validation::Issue>| {
