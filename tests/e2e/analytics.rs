@@ -425,3 +425,36 @@ async fn an_unchanged_table_is_not_sent_again_and_a_submission_changes_its_tag()
         .unwrap();
     assert_eq!(row["value"], 42.0);
 }
+
+#[actix_web::test]
+async fn a_table_spends_the_callers_budget_by_its_size_and_a_304_spends_nothing() {
+    // 20 units a minute: a commune table of one indicator and period nationally (3,321 rows)
+    // costs 4.
+    let app = TestApp::spawn_with(|c| c.compute_budget = 20).await;
+    let analyst = token(Role::NationalAnalyst, None, None);
+    let path = "/api/v1/analytics?indicator=dossiers_total&period=2026Q1&level=commune";
+    let first = app.get_as(&analyst, path).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let tag = first.header("etag").unwrap().to_owned();
+    for _ in 0..10 {
+        let again = app
+            .get_with(&analyst, path, &[("if-none-match", &tag)])
+            .await;
+        assert_eq!(again.status, 304, "a table the client has costs nothing");
+    }
+    let mut served = 1;
+    let refused = loop {
+        let res = app.get_as(&analyst, path).await;
+        if res.status != 200 {
+            break res;
+        }
+        served += 1;
+        assert!(served <= 5, "the budget was never spent");
+    };
+    let problem = assert_problem(&refused, 429);
+    assert!(refused.header("retry-after").is_some(), "{problem}");
+    assert_eq!(served, 5, "20 units buy five tables of 4");
+    // Another caller's budget is their own.
+    let other = token(Role::ProvinceAnalyst, Some("14"), None);
+    assert_eq!(app.get_as(&other, path).await.status, 200);
+}

@@ -9,7 +9,8 @@
 //!    actix-web server (the ceiling of this machine);
 //! 4. computes the same province rollups and compliance in PostgreSQL SQL and in DuckDB, checks
 //!    that all three agree, and compares their times;
-//! 5. reads the server's resident memory.
+//! 5. reads the server's resident memory;
+//! 6. times whole tables in one request (`/analytics`), a province's and the nation's.
 
 mod ceiling;
 mod load;
@@ -17,6 +18,7 @@ mod mixed;
 mod overload;
 mod report;
 mod sql;
+mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -90,10 +92,10 @@ pub struct RunArgs {
     port: u16,
     #[arg(long, default_value_t = 18081)]
     hello_port: u16,
-    /// What to run, of reads, mixed, ingest, ceiling, compare (comma-separated).
+    /// What to run, of reads, tables, mixed, ingest, ceiling, compare (comma-separated).
     #[arg(
         long,
-        default_value = "reads,mixed,ingest,ceiling,compare",
+        default_value = "reads,tables,mixed,ingest,ceiling,compare",
         value_delimiter = ','
     )]
     parts: Vec<String>,
@@ -313,6 +315,16 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
     }
     report.rss_after_reads = load::rss_kib(server.0.id(), "VmRSS");
+    if args.part("tables") {
+        report.tables = Some(tables::measure(
+            &base,
+            &admin,
+            server.0.id(),
+            &province,
+            y,
+            args.reads,
+        )?);
+    }
 
     // Reads while communes submit to the current quarter.
     let cy = current_year();

@@ -22,6 +22,7 @@ pub struct Report {
     pub rss_after_reads: Option<u64>,
     pub rss_after_ingest: Option<u64>,
     pub rss_peak: Option<u64>,
+    pub tables: Option<crate::tables::Tables>,
 }
 
 impl Report {
@@ -89,6 +90,9 @@ impl Report {
                 t.last().copied().unwrap_or(f64::NAN),
                 met(p95 <= 1000.0 && t.last().is_some_and(|m| *m <= 1000.0))
             );
+        }
+        if let Some(t) = &self.tables {
+            crate::tables::print(t);
         }
         println!(
             "\n| ingest ({} clients, {} s) | ok/s | p50 | p99 | failed | target | |\n|---|---|---|---|---|---|---|",

@@ -183,7 +183,11 @@ impl Application {
         // 5 s; bodies have their own deadline (see `http::guard`).
         .client_request_timeout(Duration::from_secs(5))
         .keep_alive(Duration::from_secs(5))
-        .client_disconnect_timeout(Duration::from_secs(1));
+        .client_disconnect_timeout(Duration::from_secs(1))
+        // A streamed answer's last small chunk would otherwise wait for the ACK of the one
+        // before (Nagle), which a client on a kept-alive connection delays by 40 ms: measured,
+        // a province table took 55 ms on a reused connection and 10 ms on a fresh one.
+        .tcp_nodelay(true);
         if let Some(workers) = config.workers {
             server = server.workers(workers.max(1));
         }

@@ -278,9 +278,35 @@ pub fn cell_rows(view: &View, plan: &Plan, cell: usize) -> Result<Vec<AnalyticsR
         .collect())
 }
 
+/// Work units of the computation budget a table costs: one per 1,000 rows, at least one (the
+/// national commune table of every indicator over 8 quarters costs about 930).
+pub fn cost(plan: &Plan) -> u64 {
+    (plan.cells.len() * plan.units_per_cell)
+        .div_ceil(1000)
+        .max(1) as u64
+}
+
 impl crate::Service {
-    /// A checked table request over the current view, with that view (to compute its cells).
+    /// A checked table request over the current view, with that view (to compute its cells);
+    /// it spends [`cost`] units of the caller's computation budget (429 when spent).
     pub fn analytics(
+        &self,
+        who: &Principal,
+        q: &AnalyticsQuery,
+    ) -> Result<(View, Plan), ServiceError> {
+        let (view, plan) = self.analytics_unpaid(who, q)?;
+        self.spend(&who.subject, cost(&plan))?;
+        Ok((view, plan))
+    }
+
+    /// Spends what `plan` costs of `who`'s computation budget (429 when spent).
+    pub fn pay_for_table(&self, who: &Principal, plan: &Plan) -> Result<(), ServiceError> {
+        self.spend(&who.subject, cost(plan))
+    }
+
+    /// Like [`crate::Service::analytics`] without spending the budget: a later page of a table
+    /// whose first page paid for it, or a table the client has already (304).
+    pub fn analytics_unpaid(
         &self,
         who: &Principal,
         q: &AnalyticsQuery,

@@ -654,11 +654,13 @@ pub async fn entity_set(
     let page = state
         .call(move |s| {
             Ok((move || -> Result<(Plan, Page), ApiError> {
-                let open =
-                    |plan: &Plan| sources::open(s, &auth.0, set, plan.filter.as_ref(), &options);
-                let mut page = read_page(&plan, &mut *open(&plan)?)?;
+                let open = |plan: &Plan, pay: bool| {
+                    sources::open(s, &auth.0, set, plan.filter.as_ref(), &options, pay)
+                };
+                let pay = plan.token.is_none() || !plan.order.is_empty();
+                let mut page = read_page(&plan, &mut *open(&plan, pay)?)?;
                 if plan.count && page.count.is_none() {
-                    page.count = Some(count_all(&plan, &mut *open(&plan)?)?);
+                    page.count = Some(count_all(&plan, &mut *open(&plan, true)?)?);
                 }
                 Ok((plan, page))
             })())
@@ -698,7 +700,7 @@ pub async fn count_rows(
     let n = state
         .call(move |s| {
             Ok((|| -> Result<usize, ApiError> {
-                let mut src = sources::open(s, &auth.0, set, plan.filter.as_ref(), &options)?;
+                let mut src = sources::open(s, &auth.0, set, plan.filter.as_ref(), &options, true)?;
                 count_all(&plan, &mut *src)
             })())
         })

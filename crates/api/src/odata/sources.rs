@@ -37,13 +37,16 @@ fn opt(x: Option<f64>) -> Lit {
     x.map_or(Lit::Null, Lit::Num)
 }
 
-/// The rows of `set` for `who`, computing only what `filter` may accept.
+/// The rows of `set` for `who`, computing only what `filter` may accept. A value set spends
+/// the caller's computation budget when `pay` (a first page, a count, a sort: the requests
+/// that compute the whole table).
 pub fn open(
     service: &Service,
     who: &Principal,
     set: &EntitySet,
     filter: Option<&Expr>,
     options: &Options,
+    pay: bool,
 ) -> Result<Box<dyn Chunks>, ApiError> {
     let ty = set.entity_type;
     let allowed = |prop: &str| filter.and_then(|f| ty.index(prop).and_then(|i| f.allowed(i)));
@@ -90,7 +93,11 @@ pub fn open(
                 province,
                 units: None,
             };
-            let (view, plan) = service.analytics(who, &q)?;
+            let (view, plan) = if pay {
+                service.analytics(who, &q)?
+            } else {
+                service.analytics_unpaid(who, &q)?
+            };
             Box::new(Values { view, plan })
         }
         Source::Reports => {

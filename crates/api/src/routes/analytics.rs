@@ -236,7 +236,8 @@ fn json_response(mut rows: CellRows, level: LevelParam) -> Result<HttpResponse, 
 
 /// Reads a table: any indicators × a list, range or relative selection of periods × the units
 /// of a level, in one request. Every cell is what `/aggregates` answers for that indicator and
-/// period, in the same scope.
+/// period, in the same scope. A table spends one unit of the caller's computation budget per
+/// 1,000 rows (a 304 spends nothing).
 #[utoipa::path(
     tag = "analysis",
     security(("bearer" = [])),
@@ -247,6 +248,7 @@ fn json_response(mut rows: CellRows, level: LevelParam) -> Result<HttpResponse, 
         (status = 400, description = "Unknown indicators, periods or units (every one listed), or a table of more than 2,000,000 rows", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A level, province or unit outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The caller's computation budget is spent (a table costs one unit per 1,000 rows); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/analytics")]
@@ -279,7 +281,7 @@ async fn table(
         units: query.unit,
     };
     let who = auth.0.clone();
-    let (view, plan) = state.call(move |s| s.analytics(&who, &q)).await?;
+    let (view, plan) = state.call(move |s| s.analytics_unpaid(&who, &q)).await?;
     let tag = etag(
         &auth.0,
         format!("analytics|{}|{format:?}|{lang:?}", plan.content_key).as_bytes(),
@@ -291,6 +293,11 @@ async fn table(
             .insert_header(caching)
             .finish());
     }
+    // The client has the table already: nothing is computed, nothing is spent.
+    let who = auth.0.clone();
+    let (view, plan) = state
+        .call(move |s| s.pay_for_table(&who, &plan).map(|()| (view, plan)))
+        .await?;
     let name = match plan.periods.as_slice() {
         [one] => format!("analytics_{one}"),
         [first, .., last] => format!("analytics_{first}-{last}"),
