@@ -97,9 +97,10 @@ async fn requests_without_a_valid_token_are_401_with_a_bearer_challenge() {
     for (what, bad) in attempts {
         let res = app.submit(&bad, &report()).await;
         let p = assert_problem(&res, 401);
+        // A bearer challenge, and Basic for integration keys (what BI tools answer).
         assert_eq!(
             res.header("www-authenticate"),
-            Some("Bearer realm=\"innoreport\""),
+            Some("Bearer realm=\"innoreport\", Basic realm=\"innoreport\""),
             "{what}"
         );
         assert!(

@@ -59,7 +59,8 @@ async fn every_documented_query_parameter_refuses_a_bad_value_naming_it() {
                 .replace("{dataset}", "dmst-annual")
                 .replace("{period}", "2026")
                 .replace("{commune}", "03808")
-                .replace("{year}", "2026");
+                .replace("{year}", "2026")
+                .replace("{entity_set}", "CommuneValues");
             for (name, _) in &params {
                 if *name == "cursor" {
                     continue; // checked below: any text is a cursor until decoded
