@@ -361,6 +361,17 @@ async fn every_bad_parameter_is_listed_in_one_problem() {
             ("unit".into(), "unknown_unit".into()),
         ]
     );
+    // A misspelt parameter is refused, not ignored (it would answer every indicator).
+    let typo = app
+        .get_as(
+            &analyst,
+            "/api/v1/analytics?indicators=dossiers_total&period=2026Q1",
+        )
+        .await;
+    assert_eq!(
+        error_codes(&assert_problem(&typo, 400)),
+        [("indicators".to_owned(), "unknown_parameter".to_owned())]
+    );
     let missing = app
         .get_as(&analyst, "/api/v1/analytics?indicator=dossiers_total")
         .await;
@@ -378,6 +389,17 @@ async fn every_bad_parameter_is_listed_in_one_problem() {
         .await;
     let problem = assert_problem(&huge, 400);
     assert_eq!(error_codes(&problem)[0].1, "too_many_rows");
+    // A national workbook of 8 quarters is refused before anything is computed (CSV streams it).
+    let workbook = app
+        .get_as(
+            &admin,
+            "/api/v1/analytics.xlsx?period=2025Q1..2026Q4&level=commune",
+        )
+        .await;
+    assert_eq!(
+        error_codes(&assert_problem(&workbook, 400)),
+        [("format".to_owned(), "too_many_rows".to_owned())]
+    );
 }
 
 #[actix_web::test]

@@ -249,6 +249,62 @@ async fn v2_clients_get_v2_json_and_the_model_in_their_dialect() {
     );
     let doc = v4(&app, &analyst, "/api/v1/odata/", 10).await.json();
     assert_eq!(doc["value"].as_array().unwrap().len(), 6);
+    // One entity by its key, in both dialects; the V2 links lead to it.
+    let one = v4(&app, &analyst, "/api/v1/odata/Indicators('ocop_3star')", 10).await;
+    assert_eq!(one.status, 200, "{}", one.text());
+    let one = one.json();
+    assert_eq!(one["code"], "ocop_3star");
+    assert!(
+        one["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("#Indicators/$entity")
+    );
+    let cell = "CommuneValues(indicator='dossiers_total',period='2026Q1',unit='03808')";
+    let v4_cell = v4(&app, &analyst, &format!("/api/v1/odata/{cell}"), 10)
+        .await
+        .json();
+    assert_eq!(v4_cell["unit"], "03808");
+    let v2_cell = app
+        .get_with(
+            &analyst,
+            &format!("/api/v1/odata/{cell}"),
+            &[("maxdataserviceversion", "2.0")],
+        )
+        .await
+        .json();
+    assert_eq!(v2_cell["d"]["value"], v4_cell["value"]);
+    let link = v2_cell["d"]["__metadata"]["uri"].as_str().unwrap();
+    let link = url::Url::parse(link).unwrap();
+    let again = app
+        .get_with(&analyst, link.path(), &[("maxdataserviceversion", "2.0")])
+        .await;
+    assert_eq!(
+        again.status,
+        200,
+        "the V2 link of a row reads that row: {}",
+        link.path()
+    );
+    for missing in [
+        "/api/v1/odata/Indicators('nope')",
+        "/api/v1/odata/Indicators(name='x')",
+        "/api/v1/odata/CommuneValues(indicator='dossiers_total')",
+    ] {
+        assert_problem(&v4(&app, &analyst, missing, 10).await, 404);
+    }
+    // A count only when asked, and the page size said back.
+    let sorted = v4(
+        &app,
+        &analyst,
+        "/api/v1/odata/Communes?$orderby=code%20desc&$top=2",
+        10,
+    )
+    .await;
+    assert_eq!(
+        sorted.header("preference-applied"),
+        Some("odata.maxpagesize=10")
+    );
+    assert!(sorted.json().get("@odata.count").is_none());
 }
 
 #[actix_web::test]
@@ -299,6 +355,37 @@ async fn the_feed_keeps_to_the_callers_scope_and_refuses_what_it_cannot_do() {
         assert_problem(&v4(&app, &analyst, bad, 10).await, 400);
     }
     assert_problem(&v4(&app, &analyst, "/api/v1/odata/Secrets", 10).await, 404);
+    // A filter nested thousands deep is a 400, never a crashed server.
+    let deep = format!("{}value%20eq%201{}", "(".repeat(2800), ")".repeat(2800));
+    assert_problem(
+        &v4(
+            &app,
+            &analyst,
+            &format!("/api/v1/odata/Indicators?$filter={deep}"),
+            10,
+        )
+        .await,
+        400,
+    );
+    assert_eq!(app.get("/health").await.status, 200, "still up");
+    // An option the feed does not know is refused, not ignored.
+    let unknown = assert_problem(
+        &v4(
+            &app,
+            &analyst,
+            "/api/v1/odata/Reports?$foo=1&provinc=14",
+            10,
+        )
+        .await,
+        400,
+    );
+    assert_eq!(
+        crate::support::error_codes(&unknown),
+        [
+            ("$foo".to_owned(), "unknown_parameter".to_owned()),
+            ("provinc".into(), "unknown_parameter".into())
+        ]
+    );
     assert_problem(&app.get("/api/v1/odata/Communes").await, 401);
     // A filter that names no real period matches nothing, rather than failing.
     let none = v4(

@@ -318,6 +318,7 @@ pub fn app(
     app.wrap(
         actix_web::middleware::ErrorHandlers::new().default_handler(http::problem::ensure_problem),
     )
+    .wrap(actix_web::middleware::from_fn(http::params::strict))
     .wrap(actix_web::middleware::from_fn(http::guard::admit))
     .wrap(actix_web::middleware::from_fn(http::headers::secure))
     .app_data(web::Data::new(state))

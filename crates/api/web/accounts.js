@@ -83,7 +83,7 @@ export async function accountsView(ui) {
   const roleName = (r) => t(`role_${r}`);
   const fill = (template, name) => template.replace("%s", name);
 
-  const provinces = admin ? (await api("/api/v1/provinces?limit=1000")).items : [];
+  const provinces = admin ? (await api("/api/v1/provinces")).items : [];
   const place = province ? ui.nameOf(admin ? provinces.find((p) => p.code === province) || { name: province }
     : await api(`/api/v1/provinces/${ui.enc(province)}`)) : "";
   const filters = el("div", { class: "pickers" },

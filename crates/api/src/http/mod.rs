@@ -7,5 +7,6 @@ pub mod export;
 pub mod guard;
 pub mod headers;
 pub mod pagination;
+pub mod params;
 pub mod problem;
 pub mod query;

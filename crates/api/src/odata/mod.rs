@@ -285,16 +285,7 @@ impl Token {
 }
 
 fn page_size(req: &HttpRequest) -> usize {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|p| {
-            p.trim()
-                .strip_prefix("odata.maxpagesize=")
-                .and_then(|n| n.trim().parse::<usize>().ok())
-        })
-        .map_or(PAGE_SIZE, |n| n.clamp(1, MAX_PAGE_SIZE))
+    page_size_asked(req).map_or(PAGE_SIZE, |n| n.clamp(1, MAX_PAGE_SIZE))
 }
 
 fn plan(req: &HttpRequest, set: &'static EntitySet, q: &FeedQuery) -> Result<Plan, ApiError> {
@@ -628,7 +619,7 @@ fn options(q: &FeedQuery) -> Options {
     tag = "odata",
     security(("bearer" = []), ("basic" = [])),
     params(
-        ("entity_set" = String, Path, description = "CommuneValues, ProvinceValues, NationalValues, Reports, Communes or Indicators"),
+        ("entity_set" = String, Path, description = "CommuneValues, ProvinceValues, NationalValues, Reports, Communes or Indicators; or one entity by its key, e.g. `Indicators('ocop_3star')`, `CommuneValues(indicator='dossiers_total',period='2026Q1',unit='03808')`"),
         FeedQuery,
     ),
     responses(
@@ -636,7 +627,7 @@ fn options(q: &FeedQuery) -> Options {
         (status = 400, description = "A query option that cannot be understood or is not supported", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A province or level outside the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such entity set", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such entity set, or no entity of that key", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/odata/{entity_set}")]
@@ -647,10 +638,28 @@ pub async fn entity_set(
     name: web::Path<String>,
     q: Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let set = find_set(&name)?;
-    let plan = plan(&req, set, &q)?;
+    // `Set(key)`: one entity by its key.
+    let (set_name, key) = match name.split_once('(') {
+        Some((set, rest)) if rest.ends_with(')') => (set, Some(&rest[..rest.len() - 1])),
+        _ => (name.as_str(), None),
+    };
+    let set = find_set(set_name)?;
+    let mut plan = plan(&req, set, &q)?;
+    if let Some(key) = key {
+        let by_key = key_filter(set.entity_type, key)
+            .map_err(|m| ApiError::NotFound(format!("Not an entity of {set_name}: {m}.")))?;
+        plan.filter = Some(match plan.filter.take() {
+            Some(f) => Expr::And(Box::new(by_key), Box::new(f)),
+            None => by_key,
+        });
+        plan.order.clear();
+        plan.page = 1;
+        plan.skip = 0;
+        plan.count = false;
+    }
     let options = options(&q);
     let version = version(&req, true);
+    let asked_page = page_size_asked(&req);
     let page = state
         .call(move |s| {
             Ok((move || -> Result<(Plan, Page), ApiError> {
@@ -659,7 +668,9 @@ pub async fn entity_set(
                 };
                 let pay = plan.token.is_none() || !plan.order.is_empty();
                 let mut page = read_page(&plan, &mut *open(&plan, pay)?)?;
-                if plan.count && page.count.is_none() {
+                if !plan.count {
+                    page.count = None;
+                } else if page.count.is_none() {
                     page.count = Some(count_all(&plan, &mut *open(&plan, true)?)?);
                 }
                 Ok((plan, page))
@@ -667,7 +678,143 @@ pub async fn entity_set(
         })
         .await?;
     let (plan, page) = page?;
-    Ok(respond(version, &body(&req, &plan, page, version)))
+    if key.is_some() {
+        let Some(row) = page.rows.first() else {
+            return Err(ApiError::NotFound(format!(
+                "There is no such entity in {set_name}."
+            )));
+        };
+        return Ok(respond(version, &single(&req, &plan, row, version)));
+    }
+    let mut res = respond(version, &body(&req, &plan, page, version));
+    if let Some(n) = asked_page
+        && let Ok(v) = header::HeaderValue::from_str(&format!(
+            "odata.maxpagesize={}",
+            n.clamp(1, MAX_PAGE_SIZE)
+        ))
+    {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("preference-applied"), v);
+    }
+    Ok(res)
+}
+
+/// The `odata.maxpagesize` the client asked for, if any.
+fn page_size_asked(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| {
+            p.trim()
+                .strip_prefix("odata.maxpagesize=")
+                .and_then(|n| n.trim().parse::<usize>().ok())
+        })
+}
+
+/// The filter of a key predicate: `'v'` for a single key, or `k1='v1',k2='v2'` naming every
+/// key property.
+fn key_filter(ty: &EntityType, key: &str) -> Result<Expr, String> {
+    let mut parts: Vec<(Option<String>, String)> = Vec::new();
+    let chars: Vec<char> = key.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len() && chars[i] != '=' && chars[i] != '\'' {
+            i += 1;
+        }
+        let name: String = chars[start..i].iter().collect::<String>().trim().to_owned();
+        let name = if i < chars.len() && chars[i] == '=' {
+            i += 1;
+            Some(name)
+        } else if name.is_empty() {
+            None
+        } else {
+            return Err(format!("{name:?} is not a key value"));
+        };
+        if chars.get(i) != Some(&'\'') {
+            return Err("key values are quoted text".into());
+        }
+        i += 1;
+        let mut value = String::new();
+        loop {
+            match chars.get(i) {
+                None => return Err("a key value is not closed".into()),
+                Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                    value.push('\'');
+                    i += 2;
+                }
+                Some('\'') => {
+                    i += 1;
+                    break;
+                }
+                Some(c) => {
+                    value.push(*c);
+                    i += 1;
+                }
+            }
+        }
+        parts.push((name, value));
+        match chars.get(i) {
+            None => break,
+            Some(',') => i += 1,
+            Some(_) => return Err("key values are separated by commas".into()),
+        }
+    }
+    let named: Vec<(usize, String)> = match parts.as_slice() {
+        [(None, v)] if ty.key.len() == 1 => vec![(ty.index(ty.key[0]).unwrap_or(0), v.clone())],
+        _ => {
+            let mut out = Vec::new();
+            for (name, v) in &parts {
+                let name = name.as_deref().ok_or("name every key property")?;
+                if !ty.key.contains(&name) {
+                    return Err(format!("{name:?} is not a key property of {}", ty.name));
+                }
+                out.push((ty.index(name).unwrap_or(0), v.clone()));
+            }
+            if out.len() != ty.key.len() {
+                return Err(format!("the key of {} is {}", ty.name, ty.key.join(", ")));
+            }
+            out
+        }
+    };
+    let mut expr: Option<Expr> = None;
+    for (i, v) in named {
+        let cmp = Expr::Cmp(
+            query::Operand::Prop(i),
+            query::Op::Eq,
+            query::Operand::Lit(Lit::Str(v)),
+        );
+        expr = Some(match expr {
+            Some(e) => Expr::And(Box::new(e), Box::new(cmp)),
+            None => cmp,
+        });
+    }
+    expr.ok_or_else(|| "an empty key".to_owned())
+}
+
+/// One entity: V4 with its context, V2 as `{"d": {…}}`.
+fn single(req: &HttpRequest, plan: &Plan, row: &Row, version: Version) -> J {
+    let page = Page {
+        rows: vec![row.clone()],
+        next: None,
+        count: None,
+    };
+    let mut collection = body(req, plan, page, version);
+    let entity = match version {
+        Version::V4 => collection["value"][0].take(),
+        Version::V2 => collection["d"]["results"][0].take(),
+    };
+    match (version, entity) {
+        (Version::V4, J::Object(mut m)) => {
+            m.insert(
+                "@odata.context".into(),
+                J::String(format!("{}$metadata#{}/$entity", root(req), plan.set.name)),
+            );
+            J::Object(m)
+        }
+        (_, e) => json!({ "d": e }),
+    }
 }
 
 /// The number of rows of an entity set that match `$filter`, as text.

@@ -235,10 +235,17 @@ fn tokens(s: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
+/// The deepest nesting of parentheses, `not` and functions a filter may have.
+pub const MAX_DEPTH: usize = 32;
+/// The most comparisons (and functions) a filter may join.
+pub const MAX_CONDITIONS: usize = 256;
+
 struct Parser<'a> {
     toks: Vec<Tok>,
     at: usize,
     ty: &'a EntityType,
+    depth: usize,
+    conditions: usize,
 }
 
 fn time(text: &str) -> Option<DateTime<Utc>> {
@@ -301,6 +308,18 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, String> {
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "a filter nests parentheses, not and functions at most {MAX_DEPTH} deep"
+            ));
+        }
         if self.keyword("not") {
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
@@ -309,6 +328,12 @@ impl Parser<'_> {
             let e = self.or()?;
             self.expect(Tok::Close, "')'")?;
             return Ok(e);
+        }
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(format!(
+                "a filter joins at most {MAX_CONDITIONS} conditions"
+            ));
         }
         if let Some(Tok::Word(w)) = self.peek().cloned()
             && self.toks.get(self.at + 1) == Some(&Tok::Open)
@@ -352,6 +377,11 @@ impl Parser<'_> {
     }
 
     fn function(&mut self, name: &str) -> Result<Expr, String> {
+        if !matches!(name, "contains" | "startswith" | "endswith" | "substringof") {
+            return Err(format!(
+                "function {name:?} is not supported (contains, startswith, endswith, substringof)"
+            ));
+        }
         self.at += 2; // the name and '('
         let a = self.operand()?;
         self.expect(Tok::Comma, "',' between a function's arguments")?;
@@ -433,7 +463,13 @@ pub fn filter(text: &str, ty: &EntityType) -> Result<Expr, String> {
         return Err("a filter has at most 8,192 characters".into());
     }
     let toks = tokens(text)?;
-    let mut p = Parser { toks, at: 0, ty };
+    let mut p = Parser {
+        toks,
+        at: 0,
+        ty,
+        depth: 0,
+        conditions: 0,
+    };
     let e = p.or()?;
     if p.at < p.toks.len() {
         return Err(format!("unexpected {:?}", p.toks[p.at]));
@@ -571,6 +607,29 @@ mod tests {
         assert!(order_by("value sideways", &VALUE).is_err());
         assert_eq!(select("value,indicator", &VALUE).unwrap(), vec![0, 8]);
         assert!(select("secret", &VALUE).is_err());
+    }
+
+    #[test]
+    fn a_filter_nested_or_joined_beyond_its_bounds_is_refused_not_recursed() {
+        let deep = format!("{}value eq 1{}", "(".repeat(2800), ")".repeat(2800));
+        assert!(filter(&deep, &VALUE).unwrap_err().contains("deep"));
+        let nots = format!("{}value eq 1", "not ".repeat(40));
+        assert!(filter(&nots, &VALUE).is_err());
+        let ok = format!("{}value eq 1{}", "(".repeat(30), ")".repeat(30));
+        assert!(filter(&ok, &VALUE).is_ok());
+        let many = vec!["value eq 1"; 300].join(" or ");
+        assert!(filter(&many, &VALUE).unwrap_err().contains("conditions"));
+        let fine = vec!["value eq 1"; 200].join(" and ");
+        assert!(
+            filter(&fine, &VALUE)
+                .unwrap()
+                .eval(&row("a", "b", Some(1.0)))
+        );
+        assert!(
+            filter("length(name) gt 3", &VALUE)
+                .unwrap_err()
+                .contains("not supported")
+        );
     }
 
     #[test]
