@@ -174,9 +174,17 @@ fn the_login_migration_keeps_logins_that_differ_only_by_case_and_reports_them() 
     let db = TestDatabase::new();
     let store = db.store();
     let mut conn = store.conn().unwrap();
-    // Back to the schema before folded usernames, where "Admin" and "admin" could both exist.
-    let reverted = db::revert_last_migration(&mut conn).unwrap();
-    assert!(reverted.contains("000008"), "{reverted}");
+    // Back to the schema before folded usernames, where "Admin" and "admin" could both exist
+    // (reverting the later migrations first).
+    let mut reverted = 0;
+    loop {
+        let last = db::revert_last_migration(&mut conn).unwrap();
+        reverted += 1;
+        if last.contains("000008") {
+            break;
+        }
+        assert!(reverted < 10, "000008 was never reverted: {last}");
+    }
     for name in ["Can-Bo", "can-bo", "CAN-BO", "rieng"] {
         diesel::sql_query(format!(
             "INSERT INTO users (username, password_hash, role, province_code, commune_code, \
@@ -186,7 +194,7 @@ fn the_login_migration_keeps_logins_that_differ_only_by_case_and_reports_them() 
         .execute(&mut *conn)
         .unwrap();
     }
-    assert_eq!(store.migrate().unwrap().len(), 1);
+    assert_eq!(store.migrate().unwrap().len(), reverted);
 
     // Nothing is lost: every login is still there under its own name; the oldest holds the key.
     let oldest = users::find_user(&mut conn, "Can-Bo").unwrap().unwrap();

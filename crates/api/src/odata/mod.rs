@@ -11,30 +11,32 @@
 //! Every read is the caller's, narrowed by the same rules as `/analytics` and `/reports`;
 //! credentials are a bearer token or an integration key (also as HTTP Basic), never the URL.
 
+mod answer;
 pub mod model;
+mod paging;
 pub mod query;
 pub mod sources;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
-use serde_json::{Map, Value as J, json};
+use serde_json::{Value as J, json};
 use utoipa::IntoParams;
 
 use crate::http::auth::Auth;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::query::Query;
 use crate::state::AppState;
-use model::{EntitySet, EntityType, NAMESPACE};
-use query::{Expr, Lit, Row};
-use sources::{Chunks, Options};
+use answer::{Version, body, key_filter, respond, root, single, version};
+use model::{EntitySet, EntityType};
+use paging::{Page, Plan, Token, count_all, read_page};
+use query::Expr;
+use sources::Options;
 
 /// Rows per page unless the client prefers fewer (`Prefer: odata.maxpagesize=N`).
 pub const PAGE_SIZE: usize = 1000;
 /// The largest page a client may prefer.
 pub const MAX_PAGE_SIZE: usize = 10_000;
-/// The most rows a `$orderby` sorts (they are held in memory).
-pub const MAX_SORTED_ROWS: usize = 500_000;
 
 /// The query options the feed understands.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -103,66 +105,6 @@ fn refuse_unsupported(req: &HttpRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
-    V2,
-    V4,
-}
-
-fn major(req: &HttpRequest, name: &str) -> Option<u32> {
-    req.headers()
-        .get(name)?
-        .to_str()
-        .ok()?
-        .split(['.', ';'])
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-fn version(req: &HttpRequest, data: bool) -> Version {
-    let v4 = major(req, "odata-maxversion").or_else(|| major(req, "odata-version"));
-    if let Some(v) = v4 {
-        return if v >= 4 { Version::V4 } else { Version::V2 };
-    }
-    if major(req, "maxdataserviceversion")
-        .or_else(|| major(req, "dataserviceversion"))
-        .is_some()
-    {
-        return Version::V2;
-    }
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if data && accept.trim().eq_ignore_ascii_case("application/json") {
-        Version::V2
-    } else {
-        Version::V4
-    }
-}
-
-/// The feed's root URL as the client reached it.
-fn root(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/api/v1/odata/", info.scheme(), info.host())
-}
-
-fn respond(version: Version, body: &J) -> HttpResponse {
-    match version {
-        Version::V4 => HttpResponse::Ok()
-            .insert_header(("OData-Version", "4.0"))
-            .content_type("application/json;odata.metadata=minimal")
-            .json(body),
-        Version::V2 => HttpResponse::Ok()
-            .insert_header(("DataServiceVersion", "2.0"))
-            .content_type("application/json")
-            .json(body),
-    }
-}
-
 /// The service document: the entity sets.
 #[utoipa::path(
     tag = "odata",
@@ -220,68 +162,6 @@ pub async fn metadata(req: HttpRequest, _auth: Auth) -> HttpResponse {
         .insert_header((header, version))
         .content_type("application/xml")
         .body(doc)
-}
-
-/// A parsed request on an entity set.
-struct Plan {
-    set: &'static EntitySet,
-    filter: Option<Expr>,
-    order: Vec<(usize, bool)>,
-    select: Vec<usize>,
-    skip: usize,
-    top: Option<usize>,
-    page: usize,
-    count: bool,
-    token: Option<Token>,
-}
-
-/// Where a page starts.
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    /// Unsorted: the chunk, the matching row within it, rows sent and rows skipped before.
-    At {
-        chunk: Option<String>,
-        index: usize,
-        sent: usize,
-        skipped: usize,
-    },
-    /// Sorted: the offset into the sorted rows (after `$skip`).
-    Offset(usize),
-}
-
-impl Token {
-    fn write(&self) -> String {
-        match self {
-            Token::At {
-                chunk,
-                index,
-                sent,
-                skipped,
-            } => format!(
-                "c.{sent}.{skipped}.{index}.{}",
-                chunk.as_deref().unwrap_or("-")
-            ),
-            Token::Offset(o) => format!("o.{o}"),
-        }
-    }
-
-    fn read(s: &str) -> Option<Token> {
-        if let Some(o) = s.strip_prefix("o.") {
-            return o.parse().ok().map(Token::Offset);
-        }
-        let rest = s.strip_prefix("c.")?;
-        let mut parts = rest.splitn(4, '.');
-        let sent = parts.next()?.parse().ok()?;
-        let skipped = parts.next()?.parse().ok()?;
-        let index = parts.next()?.parse().ok()?;
-        let chunk = parts.next()?;
-        Some(Token::At {
-            chunk: (chunk != "-").then(|| chunk.to_owned()),
-            index,
-            sent,
-            skipped,
-        })
-    }
 }
 
 fn page_size(req: &HttpRequest) -> usize {
@@ -346,250 +226,6 @@ fn plan(req: &HttpRequest, set: &'static EntitySet, q: &FeedQuery) -> Result<Pla
         count,
         token,
     })
-}
-
-/// One page: its rows, the next page's token, and the number of matching rows if asked.
-struct Page {
-    rows: Vec<Row>,
-    next: Option<Token>,
-    count: Option<usize>,
-}
-
-fn matches(plan: &Plan, row: &Row) -> bool {
-    plan.filter.as_ref().is_none_or(|f| f.eval(row))
-}
-
-fn count_all(plan: &Plan, src: &mut dyn Chunks) -> Result<usize, ApiError> {
-    let mut at: Option<String> = None;
-    let mut n = 0;
-    loop {
-        let (rows, next) = src.chunk(at.as_deref())?;
-        n += rows.iter().filter(|r| matches(plan, r)).count();
-        match next {
-            Some(k) => at = Some(k),
-            None => return Ok(n),
-        }
-    }
-}
-
-fn read_page(plan: &Plan, src: &mut dyn Chunks) -> Result<Page, ApiError> {
-    if !plan.order.is_empty() {
-        return sorted_page(plan, src);
-    }
-    let (mut at, mut start, sent_before, mut skipped) = match &plan.token {
-        None => (None, 0, 0, 0),
-        Some(Token::At {
-            chunk,
-            index,
-            sent,
-            skipped,
-        }) => (chunk.clone(), *index, *sent, *skipped),
-        Some(Token::Offset(_)) => {
-            return Err(ApiError::bad_parameter(
-                "$skiptoken",
-                "this $skiptoken belongs to a sorted request",
-            ));
-        }
-    };
-    let mut out: Vec<Row> = Vec::new();
-    loop {
-        let (rows, next) = src.chunk(at.as_deref())?;
-        let matching: Vec<Row> = rows.into_iter().filter(|r| matches(plan, r)).collect();
-        let mut i = start;
-        start = 0;
-        for row in matching.into_iter().skip(i) {
-            if plan.top.is_some_and(|t| sent_before + out.len() >= t) {
-                return Ok(Page {
-                    rows: out,
-                    next: None,
-                    count: None,
-                });
-            }
-            if skipped < plan.skip {
-                skipped += 1;
-                i += 1;
-                continue;
-            }
-            if out.len() == plan.page {
-                return Ok(Page {
-                    next: Some(Token::At {
-                        chunk: at,
-                        index: i,
-                        sent: sent_before + out.len(),
-                        skipped,
-                    }),
-                    rows: out,
-                    count: None,
-                });
-            }
-            out.push(row);
-            i += 1;
-        }
-        match next {
-            Some(k) => at = Some(k),
-            None => {
-                return Ok(Page {
-                    rows: out,
-                    next: None,
-                    count: None,
-                });
-            }
-        }
-    }
-}
-
-fn sorted_page(plan: &Plan, src: &mut dyn Chunks) -> Result<Page, ApiError> {
-    let mut all: Vec<Row> = Vec::new();
-    let mut at: Option<String> = None;
-    loop {
-        let (rows, next) = src.chunk(at.as_deref())?;
-        all.extend(rows.into_iter().filter(|r| matches(plan, r)));
-        if all.len() > MAX_SORTED_ROWS {
-            return Err(ApiError::bad_parameter(
-                "$orderby",
-                format!(
-                    "more than {MAX_SORTED_ROWS} rows match: narrow the $filter to sort them, or read them unsorted"
-                ),
-            ));
-        }
-        match next {
-            Some(k) => at = Some(k),
-            None => break,
-        }
-    }
-    all.sort_by(|a, b| {
-        for &(i, desc) in &plan.order {
-            let o = a[i].sort_key(&b[i]);
-            let o = if desc { o.reverse() } else { o };
-            if o.is_ne() {
-                return o;
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
-    let total = all.len();
-    let offset = match plan.token {
-        Some(Token::Offset(o)) => o,
-        Some(Token::At { .. }) => {
-            return Err(ApiError::bad_parameter(
-                "$skiptoken",
-                "this $skiptoken belongs to an unsorted request",
-            ));
-        }
-        None => 0,
-    };
-    let window_end = plan
-        .top
-        .map_or(total, |t| (plan.skip.saturating_add(t)).min(total));
-    let from = plan.skip.saturating_add(offset).min(window_end);
-    let to = from.saturating_add(plan.page).min(window_end);
-    let next = (to < window_end).then_some(Token::Offset(offset + (to - from)));
-    Ok(Page {
-        rows: all.drain(from..to).collect(),
-        next,
-        count: Some(total),
-    })
-}
-
-fn key_predicate(ty: &EntityType, row: &Row) -> String {
-    ty.key
-        .iter()
-        .filter_map(|k| ty.index(k))
-        .map(|i| {
-            let v = match &row[i] {
-                Lit::Str(s) => format!("'{}'", s.replace('\'', "''")),
-                other => format!("{other:?}"),
-            };
-            format!("{}={v}", ty.properties[i].0)
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn next_link(req: &HttpRequest, token: &Token) -> String {
-    // Keys as the client wrote them (`$filter`, not `%24filter`), values percent-encoded.
-    let encode = |v: &str| {
-        form_urlencoded::byte_serialize(v.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    };
-    let mut parts: Vec<String> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "$skiptoken")
-        .map(|(k, v)| format!("{}={}", encode(&k).replace("%24", "$"), encode(&v)))
-        .collect();
-    parts.push(format!("$skiptoken={}", encode(&token.write())));
-    let info = req.connection_info();
-    format!(
-        "{}://{}{}?{}",
-        info.scheme(),
-        info.host(),
-        req.path(),
-        parts.join("&")
-    )
-}
-
-fn body(req: &HttpRequest, plan: &Plan, page: Page, version: Version) -> J {
-    let ty = plan.set.entity_type;
-    let entity = |row: &Row| {
-        let mut m = Map::new();
-        if version == Version::V2 {
-            m.insert(
-                "__metadata".into(),
-                json!({
-                    "uri": format!("{}{}({})", root(req), plan.set.name, key_predicate(ty, row)),
-                    "type": format!("{NAMESPACE}.{}", ty.name),
-                }),
-            );
-        }
-        for &i in &plan.select {
-            let (name, edm, _) = ty.properties[i];
-            m.insert(
-                name.into(),
-                query::json(&row[i], edm, version == Version::V2),
-            );
-        }
-        J::Object(m)
-    };
-    let rows: Vec<J> = page.rows.iter().map(entity).collect();
-    let next = page.next.as_ref().map(|t| next_link(req, t));
-    match version {
-        Version::V4 => {
-            let mut m = Map::new();
-            let selected = if plan.select.len() == ty.properties.len() {
-                String::new()
-            } else {
-                let names: Vec<&str> = plan.select.iter().map(|&i| ty.properties[i].0).collect();
-                format!("({})", names.join(","))
-            };
-            m.insert(
-                "@odata.context".into(),
-                J::String(format!(
-                    "{}$metadata#{}{selected}",
-                    root(req),
-                    plan.set.name
-                )),
-            );
-            if let Some(c) = page.count {
-                m.insert("@odata.count".into(), J::from(c));
-            }
-            m.insert("value".into(), J::Array(rows));
-            if let Some(n) = next {
-                m.insert("@odata.nextLink".into(), J::String(n));
-            }
-            J::Object(m)
-        }
-        Version::V2 => {
-            let mut d = Map::new();
-            d.insert("results".into(), J::Array(rows));
-            if let Some(c) = page.count {
-                d.insert("__count".into(), J::String(c.to_string()));
-            }
-            if let Some(n) = next {
-                d.insert("__next".into(), J::String(n));
-            }
-            json!({ "d": d })
-        }
-    }
 }
 
 fn find_set(name: &str) -> Result<&'static EntitySet, ApiError> {
@@ -712,111 +348,6 @@ fn page_size_asked(req: &HttpRequest) -> Option<usize> {
         })
 }
 
-/// The filter of a key predicate: `'v'` for a single key, or `k1='v1',k2='v2'` naming every
-/// key property.
-fn key_filter(ty: &EntityType, key: &str) -> Result<Expr, String> {
-    let mut parts: Vec<(Option<String>, String)> = Vec::new();
-    let chars: Vec<char> = key.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let start = i;
-        while i < chars.len() && chars[i] != '=' && chars[i] != '\'' {
-            i += 1;
-        }
-        let name: String = chars[start..i].iter().collect::<String>().trim().to_owned();
-        let name = if i < chars.len() && chars[i] == '=' {
-            i += 1;
-            Some(name)
-        } else if name.is_empty() {
-            None
-        } else {
-            return Err(format!("{name:?} is not a key value"));
-        };
-        if chars.get(i) != Some(&'\'') {
-            return Err("key values are quoted text".into());
-        }
-        i += 1;
-        let mut value = String::new();
-        loop {
-            match chars.get(i) {
-                None => return Err("a key value is not closed".into()),
-                Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                    value.push('\'');
-                    i += 2;
-                }
-                Some('\'') => {
-                    i += 1;
-                    break;
-                }
-                Some(c) => {
-                    value.push(*c);
-                    i += 1;
-                }
-            }
-        }
-        parts.push((name, value));
-        match chars.get(i) {
-            None => break,
-            Some(',') => i += 1,
-            Some(_) => return Err("key values are separated by commas".into()),
-        }
-    }
-    let named: Vec<(usize, String)> = match parts.as_slice() {
-        [(None, v)] if ty.key.len() == 1 => vec![(ty.index(ty.key[0]).unwrap_or(0), v.clone())],
-        _ => {
-            let mut out = Vec::new();
-            for (name, v) in &parts {
-                let name = name.as_deref().ok_or("name every key property")?;
-                if !ty.key.contains(&name) {
-                    return Err(format!("{name:?} is not a key property of {}", ty.name));
-                }
-                out.push((ty.index(name).unwrap_or(0), v.clone()));
-            }
-            if out.len() != ty.key.len() {
-                return Err(format!("the key of {} is {}", ty.name, ty.key.join(", ")));
-            }
-            out
-        }
-    };
-    let mut expr: Option<Expr> = None;
-    for (i, v) in named {
-        let cmp = Expr::Cmp(
-            query::Operand::Prop(i),
-            query::Op::Eq,
-            query::Operand::Lit(Lit::Str(v)),
-        );
-        expr = Some(match expr {
-            Some(e) => Expr::And(Box::new(e), Box::new(cmp)),
-            None => cmp,
-        });
-    }
-    expr.ok_or_else(|| "an empty key".to_owned())
-}
-
-/// One entity: V4 with its context, V2 as `{"d": {…}}`.
-fn single(req: &HttpRequest, plan: &Plan, row: &Row, version: Version) -> J {
-    let page = Page {
-        rows: vec![row.clone()],
-        next: None,
-        count: None,
-    };
-    let mut collection = body(req, plan, page, version);
-    let entity = match version {
-        Version::V4 => collection["value"][0].take(),
-        Version::V2 => collection["d"]["results"][0].take(),
-    };
-    match (version, entity) {
-        (Version::V4, J::Object(mut m)) => {
-            m.insert(
-                "@odata.context".into(),
-                J::String(format!("{}$metadata#{}/$entity", root(req), plan.set.name)),
-            );
-            J::Object(m)
-        }
-        (_, e) => json!({ "d": e }),
-    }
-}
-
 /// The number of rows of an entity set that match `$filter`, as text.
 #[utoipa::path(
     tag = "odata",
@@ -855,32 +386,4 @@ pub async fn count_rows(
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(n.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_read_back_what_they_wrote() {
-        for t in [
-            Token::At {
-                chunk: None,
-                index: 3,
-                sent: 1000,
-                skipped: 5,
-            },
-            Token::At {
-                chunk: Some("17".into()),
-                index: 0,
-                sent: 0,
-                skipped: 0,
-            },
-            Token::Offset(2000),
-        ] {
-            assert_eq!(Token::read(&t.write()), Some(t));
-        }
-        assert_eq!(Token::read("c.1.2"), None);
-        assert_eq!(Token::read("o.x"), None);
-    }
 }
