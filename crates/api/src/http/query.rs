@@ -26,8 +26,11 @@ impl<T> Query<T> {
     }
 }
 
-/// Parses a query string into `T`, naming the parameter at fault.
-pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+/// The parameter at fault in a failed parse, with its problem.
+fn fault<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, FieldError> {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let message = e.inner().to_string();
@@ -48,8 +51,59 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             (path, "invalid_parameter")
         };
         let detail = format!("query parameter {field}: {message}");
-        ApiError::BadRequest(detail.clone(), vec![FieldError::new(field, code, detail)])
+        FieldError::new(field, code, detail)
     })
+}
+
+/// Parses a query string into `T`, naming every parameter at fault: a parameter found at
+/// fault is moved to the end and the rest parsed again (the parser reads in order), so one
+/// request hears of all its malformed parameters, and of a missing one.
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut bad: Vec<String> = Vec::new();
+    loop {
+        match fault::<T>(&pairs) {
+            Ok(t) if errors.is_empty() => return Ok(t),
+            Ok(_) => break,
+            Err(e) => {
+                if bad.contains(&e.field) {
+                    break; // only parameters already named are left at fault
+                }
+                let (field, code) = (e.field.clone(), e.code.clone());
+                errors.push(e);
+                if code == "required" || code == "invalid_query" || errors.len() >= 20 {
+                    break;
+                }
+                let (mut at_fault, rest): (Vec<_>, Vec<_>) =
+                    pairs.into_iter().partition(|(k, _)| *k == field);
+                pairs = rest;
+                pairs.append(&mut at_fault);
+                bad.push(field);
+            }
+        }
+    }
+    // A required parameter missing besides the malformed ones.
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !bad.contains(k))
+        .cloned()
+        .collect();
+    if let Err(e) = fault::<T>(&rest)
+        && e.code == "required"
+        && !bad.contains(&e.field)
+        && !errors.iter().any(|x| x.field == e.field)
+    {
+        errors.push(e);
+    }
+    let detail = errors
+        .iter()
+        .map(|e| e.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ApiError::BadRequest(detail, errors))
 }
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
@@ -90,6 +144,31 @@ mod tests {
         assert_eq!(field("period=2026Q3&limit=-1"), "limit");
         assert_eq!(field("period=2026Q3&as_of=yesterday"), "as_of");
         assert_eq!(field("period=2026Q3&period=2026Q4"), "period");
+        let every = match parse::<Q>("period=2026q3&limit=-1&as_of=yesterday").unwrap_err() {
+            ApiError::BadRequest(_, errors) => {
+                errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            every,
+            ["period", "limit", "as_of"],
+            "every bad parameter at once"
+        );
+        let missing = match parse::<Q>("limit=-1").unwrap_err() {
+            ApiError::BadRequest(_, errors) => errors
+                .iter()
+                .map(|e| (e.field.clone(), e.code.clone()))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            missing,
+            [
+                ("limit".to_owned(), "invalid_parameter".to_owned()),
+                ("period".into(), "required".into())
+            ]
+        );
         assert!(
             parse::<Q>("period=2026Q3&unknown=1").is_ok(),
             "the parser ignores them: `http::params` refuses them before any handler runs"
