@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::auth::Auth;
 use crate::http::conditional::{etag, not_modified};
 use crate::http::export::{
-    Cell, Export, ExportParams, Format, Lang, Rows, columns, csv_response, stream_body,
+    Cell, Export, ExportParams, ExportRow, Format, Lang, Rows, columns, csv_response, stream_body,
     xlsx_response,
 };
 use crate::http::problem::{ApiError, Problem};
 use crate::http::query::Query;
-use crate::routes::analysis::LevelParam;
+use crate::routes::analysis::{AggregateOut, LevelParam};
 use crate::state::AppState;
 
 /// The most rows an analytics workbook holds: a workbook is built whole before it is sent
@@ -170,23 +170,15 @@ impl CellRows {
     }
 }
 
+/// A row: its indicator and period, then the unit's cells exactly as `/aggregates` exports them.
 impl Rows for CellRows {
     fn next_batch(&mut self) -> Result<Option<Vec<Vec<Cell>>>, ApiError> {
         Ok(self.next_cell()?.map(|rows| {
             rows.into_iter()
                 .map(|r| {
-                    vec![
-                        r.indicator.into(),
-                        r.period.to_string().into(),
-                        r.unit.unit.into(),
-                        r.unit.name.into(),
-                        r.unit.name_en.into(),
-                        r.unit.value.into(),
-                        r.unit.numerator.into(),
-                        r.unit.denominator.into(),
-                        r.unit.communes_reporting.into(),
-                        r.unit.communes_expected.into(),
-                    ]
+                    let mut cells = vec![r.indicator.into(), r.period.to_string().into()];
+                    cells.extend(AggregateOut::from(r.unit).cells());
+                    cells
                 })
                 .collect()
         }))
@@ -194,18 +186,9 @@ impl Rows for CellRows {
 }
 
 fn table_columns() -> Vec<(String, String)> {
-    columns(&[
-        ("indicator", "Mã chỉ tiêu"),
-        ("period", "Kỳ báo cáo"),
-        ("unit", "Mã đơn vị"),
-        ("name", "Tên đơn vị"),
-        ("name_en", "Tên tiếng Anh"),
-        ("value", "Giá trị"),
-        ("numerator", "Tử số"),
-        ("denominator", "Mẫu số"),
-        ("communes_reporting", "Số xã có số liệu"),
-        ("communes_expected", "Số xã phải báo cáo"),
-    ])
+    let mut cols = columns(&[("indicator", "Mã chỉ tiêu"), ("period", "Kỳ báo cáo")]);
+    cols.extend(AggregateOut::columns());
+    cols
 }
 
 /// The JSON document, written as it is computed: the head, then the rows cell by cell.
