@@ -332,6 +332,24 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 ))
             }),
         ),
+        // The province's report lists every commune's figures and ranks: province roles and
+        // above, like the ranking of a province's communes.
+        "GET /api/v1/documents/province/{code}" => (
+            Act::Read,
+            provinces(Scope::Ranks, &|p| {
+                get(format!(
+                    "/api/v1/documents/province/{p}?period={READ_PERIOD}"
+                ))
+            }),
+        ),
+        "GET /api/v1/documents/commune/{code}" => (
+            Act::Read,
+            communes(&|c| {
+                get(format!(
+                    "/api/v1/documents/commune/{c}?period={READ_PERIOD}"
+                ))
+            }),
+        ),
         "GET /api/v1/reports" => {
             let mut v = vec![(Scope::Any, get("/api/v1/reports".into()))];
             v.extend(provinces(Scope::Communes, &|p| {

@@ -28,7 +28,21 @@ fn valid(name: &str) -> &'static str {
         "seed" => "7",
         "dry_run" => "true",
         "action" => "targets.set",
+        "number" => "125",
+        "date" => "2026-05-10",
+        "signer" => "Nguyễn Văn A",
+        "signer_title" => "GIÁM ĐỐC",
+        "recipients" => "Lưu: VT",
         other => panic!("no valid value for the query parameter {other}: add one"),
+    }
+}
+
+/// A value of a query parameter that must be refused: malformed for a typed parameter, too long
+/// for a free text (a name, a title, a recipient: at most 200 characters).
+fn bad(name: &str) -> String {
+    match name {
+        "signer" | "signer_title" | "recipients" => "x".repeat(201),
+        _ => "garbage%21".to_owned(),
     }
 }
 
@@ -70,7 +84,7 @@ async fn every_documented_query_parameter_refuses_a_bad_value_naming_it() {
                     .filter(|(n, required)| *required && n != name)
                     .map(|(n, _)| format!("{n}={}", valid(n)))
                     .collect();
-                query.push(format!("{name}=garbage%21"));
+                query.push(format!("{name}={}", bad(name)));
                 let url = format!("{concrete}?{}", query.join("&"));
                 let res = match method.as_str() {
                     "get" => app.get_as(&admin, &url).await,

@@ -14,6 +14,7 @@ mod binary;
 mod chaos;
 mod contract;
 mod deploy;
+mod documents;
 mod imports;
 mod index;
 mod keys;

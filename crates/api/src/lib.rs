@@ -44,6 +44,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
         (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
+        (name = "documents", description = "Report documents (báo cáo) in the layout of Decree 30/2020/NĐ-CP, as Word files written from the data"),
         (name = "index", description = "The innovation index: scores, ranks, uncertainty, what-if, framework"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "odata", description = "A read-only OData feed for BI tools (Power BI, Excel): the analytics table, reports, communes and indicators"),
@@ -248,6 +249,8 @@ where
                 .service(dashboard::dashboard)
                 .service(dashboard::dashboard_csv)
                 .service(dashboard::dashboard_xlsx)
+                .service(documents::province_document)
+                .service(documents::commune_document)
                 .service(index::get_index)
                 .service(index::get_index_csv)
                 .service(index::get_index_xlsx)

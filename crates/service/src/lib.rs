@@ -19,6 +19,7 @@ pub mod changes;
 pub mod clock;
 pub mod dashboard;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod imports;
 pub mod index;

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod auth;
 pub mod changes;
 pub mod dashboard;
+pub mod documents;
 pub mod health;
 pub mod imports;
 pub mod index;

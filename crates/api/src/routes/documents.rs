@@ -1,0 +1,178 @@
+//! `GET /documents/province/{code}` and `/documents/commune/{code}`: the report documents
+//! (`.docx`, the layout of Decree 30/2020/NĐ-CP) written from the data
+//! (see `innoreport_service::documents`).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use innoreport_core::Period;
+use innoreport_service::documents::{Document, DocumentOptions};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::http::auth::Auth;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::query::Query;
+use crate::state::AppState;
+
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    /// A quarter (`2026Q4`: a quarterly report) or a year (`2026`: an annual report).
+    #[param(value_type = String, example = "2026Q4")]
+    pub period: Period,
+    /// The registry number, 1 to 10 digits: `125` gives "Số: 125/BC-SKHCN" (left blank for the
+    /// clerk when absent).
+    pub number: Option<String>,
+    /// The date of issue (default: today in Vietnam), written "ngày 05 tháng 12 năm 2026".
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-05")]
+    pub date: Option<NaiveDate>,
+    /// The signer's full name (default: left blank for the signer); at most 200 characters.
+    pub signer: Option<String>,
+    /// The signer's title (default `GIÁM ĐỐC` for the department's report, `CHỦ TỊCH` for a
+    /// commune's); at most 200 characters.
+    pub signer_title: Option<String>,
+    /// "Nơi nhận", separated by `;` (at most 20, each at most 200 characters; default: the
+    /// bodies the report goes to, and the archive).
+    pub recipients: Option<String>,
+    /// Judge compliance at this instant (RFC 3339; default now).
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl DocumentQuery {
+    fn options(&self) -> DocumentOptions {
+        DocumentOptions {
+            number: self.number.clone(),
+            date: self.date,
+            signer: self.signer.clone(),
+            signer_title: self.signer_title.clone(),
+            recipients: self.recipients.as_ref().map(|r| {
+                r.split(';')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
+            as_of: self.as_of,
+        }
+    }
+}
+
+/// The body of a `.docx` answer: a Word document.
+pub struct DocxFile;
+
+impl utoipa::PartialSchema for DocxFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DocxFile {}
+
+/// Writes the document on the blocking pool and answers it as an attachment.
+async fn answer(
+    state: &AppState,
+    name: String,
+    make: impl FnOnce(
+        &innoreport_service::Service,
+    ) -> Result<Document, innoreport_service::ServiceError>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = state
+        .call(move |s| {
+            let doc = make(s)?;
+            innoreport_documents::docx(&doc)
+                .map_err(|e| innoreport_service::ServiceError::internal("writing a document", e))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, DOCX))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.docx\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+/// A safe file name part (codes and periods are ASCII already; anything else becomes `_`).
+fn safe(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// The department's report on a province for a quarter or a year, as a Word document:
+/// compliance (with the late and missing communes), the headline indicators against the
+/// previous period and the targets, the innovation index, and annexes with every commune's
+/// figures and index rank. Province roles and national roles only.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(("code" = String, Path, example = "14"), DocumentQuery),
+    responses(
+        (status = 200, description = "The report (.docx; clients that read only octet streams may treat it as one)", content(
+            (DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (DocxFile = "application/octet-stream"),
+        )),
+        (status = 400, description = "A bad period (only quarters and years have reports) or option, every problem listed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope (a commune officer gets their commune's report, not the province's)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/documents/province/{code}")]
+pub async fn province_document(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+    query: Query<DocumentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (who, code) = (auth.0, code.into_inner());
+    let (period, options) = (query.period, query.options());
+    let name = format!("bao_cao_{}_{}", safe(&code), safe(&period.to_string()));
+    answer(&state, name, move |s| {
+        s.province_document(&who, &code, period, &options)
+    })
+    .await
+}
+
+/// A commune's report for a quarter or a year, as a Word document: whether its reports were in
+/// on time, and its figures against the previous period and its targets of the year.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(("code" = String, Path, example = "03808"), DocumentQuery),
+    responses(
+        (status = 200, description = "The report (.docx; clients that read only octet streams may treat it as one)", content(
+            (DocxFile = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (DocxFile = "application/octet-stream"),
+        )),
+        (status = 400, description = "A bad period (only quarters and years have reports) or option, every problem listed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such commune", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/documents/commune/{code}")]
+pub async fn commune_document(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+    query: Query<DocumentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (who, code) = (auth.0, code.into_inner());
+    let (period, options) = (query.period, query.options());
+    let name = format!("bao_cao_{}_{}", safe(&code), safe(&period.to_string()));
+    answer(&state, name, move |s| {
+        s.commune_document(&who, &code, period, &options)
+    })
+    .await
+}

@@ -1,0 +1,281 @@
+//! The report documents ("báo cáo") a DOST analyst sends after a deadline and a commune sends
+//! with its figures, written from the data in the layout of Decree 30/2020/NĐ-CP (the layout is
+//! `innoreport_documents`; this module decides what a report says).
+//!
+//! Every figure in a document is a figure another endpoint serves for the same unit and period:
+//! compliance is `/compliance`, the headline is the province dashboard, the communes' figures
+//! are `/aggregates` at commune level, ranks are `/index`, targets are `/targets`. Numbers are
+//! rounded to two decimals and written the Vietnamese way (`innoreport_documents::vn`).
+
+mod commune;
+mod province;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use innoreport_core::validation::Issue;
+use innoreport_core::{Period, PeriodType};
+pub use innoreport_documents::Document;
+use innoreport_documents::vn;
+
+use crate::ServiceError;
+use crate::analysis::{CommuneCompliance, Compliance, ComplianceStatus};
+
+/// At most this many recipients.
+pub const MAX_RECIPIENTS: usize = 20;
+/// At most this many characters in a recipient, the signer's name or title.
+pub const MAX_TEXT: usize = 200;
+/// A document number is at most this many digits (Decree 30/2020: Arabic digits, from 01 each
+/// year).
+pub const MAX_NUMBER: usize = 10;
+
+/// What the caller chooses about a document; everything else comes from the data.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentOptions {
+    /// The registry number, digits ("125" gives "Số: 125/BC-SKHCN"); none leaves it blank for the
+    /// clerk.
+    pub number: Option<String>,
+    /// The date of issue (default: today in Vietnam).
+    pub date: Option<NaiveDate>,
+    /// The signer's full name; none leaves the line blank.
+    pub signer: Option<String>,
+    /// The signer's title (default "GIÁM ĐỐC" for the department, "CHỦ TỊCH" for a commune).
+    pub signer_title: Option<String>,
+    /// "Nơi nhận" (default: the bodies the report goes to, and the archive).
+    pub recipients: Option<Vec<String>>,
+    /// The instant compliance is judged at (default now).
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl DocumentOptions {
+    /// Every problem of the options and the period at once (400).
+    fn check(&self, period: Period) -> Result<(), ServiceError> {
+        let mut issues = Vec::new();
+        if let Err(ServiceError::BadInput { issues: mut i, .. }) = check_period(period) {
+            issues.append(&mut i);
+        }
+        let mut text = |field: &str, value: &str, max: usize| {
+            if value.trim().is_empty() {
+                issues.push(Issue::new(field, "empty", format!("{field} is empty")));
+            } else if value.chars().count() > max {
+                issues.push(Issue::new(
+                    field,
+                    "too_long",
+                    format!("{field} has more than {max} characters"),
+                ));
+            } else if value.chars().any(char::is_control) {
+                issues.push(Issue::new(
+                    field,
+                    "control_character",
+                    format!("{field} holds a control character"),
+                ));
+            }
+        };
+        if let Some(s) = &self.signer {
+            text("signer", s, MAX_TEXT);
+        }
+        if let Some(s) = &self.signer_title {
+            text("signer_title", s, MAX_TEXT);
+        }
+        if let Some(list) = &self.recipients {
+            if list.is_empty() {
+                text("recipients", "", MAX_TEXT);
+            }
+            for r in list {
+                text("recipients", r, MAX_TEXT);
+            }
+            if list.len() > MAX_RECIPIENTS {
+                issues.push(Issue::new(
+                    "recipients",
+                    "too_many",
+                    format!("at most {MAX_RECIPIENTS} recipients"),
+                ));
+            }
+        }
+        let digits =
+            |n: &str| (1..=MAX_NUMBER).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+        if self.number.as_deref().is_some_and(|n| !digits(n)) {
+            issues.push(Issue::new(
+                "number",
+                "invalid_number",
+                format!("a document number is 1 to {MAX_NUMBER} digits (e.g. 125)"),
+            ));
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::BadInput {
+                message: format!("The document request has {} problem(s).", issues.len()),
+                issues,
+            })
+        }
+    }
+
+    fn date_or_today(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.date.unwrap_or_else(|| {
+            now.with_timezone(&innoreport_core::period::vietnam_offset())
+                .date_naive()
+        })
+    }
+}
+
+/// A report covers a quarter or a year.
+fn check_period(period: Period) -> Result<(), ServiceError> {
+    match period.kind() {
+        PeriodType::Quarter | PeriodType::Year => Ok(()),
+        other => Err(ServiceError::bad(
+            "period",
+            "wrong_period_type",
+            format!(
+                "a report covers a quarter (e.g. 2026Q4) or a year (e.g. 2026), not a {}",
+                other.as_str()
+            ),
+        )),
+    }
+}
+
+/// "quý IV năm 2026", "năm 2026".
+pub fn period_phrase(period: Period) -> String {
+    match period {
+        Period::Quarter(y, q) => format!("quý {} năm {y}", vn::roman(q.into())),
+        Period::Half(y, h) => format!("6 tháng {} năm {y}", if h == 1 { "đầu" } else { "cuối" }),
+        Period::Month(y, m) => format!("tháng {m} năm {y}"),
+        Period::Year(y) => format!("năm {y}"),
+    }
+}
+
+/// The administrative types a unit's name may begin with.
+const TYPES: [&str; 6] = ["thành phố", "tỉnh", "phường", "xã", "đặc khu", "thị trấn"];
+
+/// The type a name begins with, if any (its length in characters).
+fn type_prefix(name: &str) -> Option<usize> {
+    let lower = name.to_lowercase();
+    TYPES
+        .iter()
+        .find(|t| lower.starts_with(&format!("{t} ")))
+        .map(|t| t.chars().count())
+}
+
+/// "Tỉnh Sơn La" from ("Sơn La", "tỉnh"); a name that already says its type is kept.
+pub fn with_type(name: &str, division_type: &str) -> String {
+    if type_prefix(name).is_some() || division_type.is_empty() {
+        return name.to_owned();
+    }
+    let mut t = division_type.chars();
+    let capital: String = t
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{capital}{} {name}", t.as_str())
+}
+
+/// "Hà Nội" from "Thành phố Hà Nội"; "Mường La" from "Xã Mường La"; "Sơn La" stays.
+pub fn without_type(name: &str) -> String {
+    match type_prefix(name) {
+        Some(n) => name.chars().skip(n).collect::<String>().trim().to_owned(),
+        None => name.to_owned(),
+    }
+}
+
+/// "Số: 125/BC-SKHCN", or "Số:      /BC-SKHCN" without a number.
+fn number_line(number: Option<&str>, suffix: &str) -> String {
+    match number {
+        Some(n) => format!("Số: {}/BC-{suffix}", n.trim()),
+        None => format!("Số:{}/BC-{suffix}", "\u{a0}".repeat(10)),
+    }
+}
+
+/// "05/12/2026 lúc 17:00" in Vietnam time.
+fn instant(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&innoreport_core::period::vietnam_offset());
+    format!(
+        "{} lúc {}",
+        vn::short_date(local.date_naive()),
+        local.format("%H:%M")
+    )
+}
+
+/// "đã nộp ngày 03/01/2027, quá hạn 2 ngày" and the like.
+fn status_phrase(c: &CommuneCompliance) -> String {
+    let received = c
+        .first_received_at
+        .map(|t| {
+            let local = t.with_timezone(&innoreport_core::period::vietnam_offset());
+            vn::short_date(local.date_naive())
+        })
+        .unwrap_or_default();
+    match c.status {
+        ComplianceStatus::OnTime => format!("đã nộp ngày {received}, đúng hạn"),
+        ComplianceStatus::Late => format!(
+            "đã nộp ngày {received}, quá hạn {} ngày",
+            c.days_late.unwrap_or(0)
+        ),
+        ComplianceStatus::Missing => "chưa nộp (đã quá hạn)".to_owned(),
+        ComplianceStatus::Pending => "chưa nộp (chưa đến hạn)".to_owned(),
+    }
+}
+
+/// A rate in percent of `part` over `whole`, written; "-" for an empty whole.
+fn percent(part: u32, whole: u32) -> String {
+    if whole == 0 {
+        "-".to_owned()
+    } else {
+        vn::number(100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// The dataset's name and deadline, for the sentence that opens its compliance.
+fn deadline_sentence(c: &Compliance, dataset_name: &str, period: Period) -> String {
+    format!(
+        "{dataset_name} {}: hạn nộp {}; số liệu tính đến {}.",
+        period_phrase(period),
+        instant(c.deadline),
+        instant(c.as_of)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_their_administrative_type_once() {
+        assert_eq!(with_type("Sơn La", "tỉnh"), "Tỉnh Sơn La");
+        assert_eq!(
+            with_type("Thành phố Hà Nội", "thành phố trung ương"),
+            "Thành phố Hà Nội"
+        );
+        assert_eq!(with_type("Xã Mường La", "xã"), "Xã Mường La");
+        assert_eq!(without_type("Xã Mường La"), "Mường La");
+        assert_eq!(without_type("Sơn La"), "Sơn La");
+        assert_eq!(without_type("Thành phố Hà Nội"), "Hà Nội");
+        assert_eq!(without_type("Phường Xã Đàn"), "Xã Đàn");
+    }
+
+    #[test]
+    fn periods_read_as_in_a_report_title() {
+        assert_eq!(
+            period_phrase(Period::parse("2026Q4").unwrap()),
+            "quý IV năm 2026"
+        );
+        assert_eq!(period_phrase(Period::parse("2026").unwrap()), "năm 2026");
+        assert!(check_period(Period::parse("2026S1").unwrap()).is_err());
+    }
+
+    #[test]
+    fn options_list_every_problem() {
+        let o = DocumentOptions {
+            number: Some("12a".into()),
+            signer_title: Some("x".repeat(MAX_TEXT + 1)),
+            signer: Some(" ".into()),
+            recipients: Some(vec!["a\u{7}".into(); 21]),
+            ..Default::default()
+        };
+        let Err(ServiceError::BadInput { issues, .. }) = o.check(Period::parse("2026S1").unwrap())
+        else {
+            panic!("refused")
+        };
+        let codes: Vec<&str> = issues.iter().map(|i| i.code.as_str()).collect();
+        assert!(codes.contains(&"too_long") && codes.contains(&"empty"));
+        assert!(codes.contains(&"invalid_number") && codes.contains(&"wrong_period_type"));
+        assert!(codes.contains(&"control_character") && codes.contains(&"too_many"));
+    }
+}
