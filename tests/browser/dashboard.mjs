@@ -156,6 +156,16 @@ try {
     assert.equal(readFileSync(`${shots}/headline.xlsx`).subarray(0, 2).toString(), "PK");
   });
 
+  await step("the province report downloads as a Word document", async () => {
+    const [doc] = await Promise.all([page.waitForEvent("download"), page.getByTestId("document-download").click()]);
+    assert.match(doc.suggestedFilename(), /^bao-cao-14-.*\.docx$/);
+    const file = `${shots}/province-report.docx`;
+    await doc.saveAs(file);
+    const bytes = readFileSync(file);
+    assert.equal(bytes.subarray(0, 2).toString(), "PK", "a docx is a zip");
+    assert.ok(bytes.includes("word/document.xml"), "with a Word document inside");
+  });
+
   await step("another province's page is refused", async () => {
     await page.goto(`${base}/province/01?period=2025Q4`);
     await page.getByTestId("refused").first().waitFor();
@@ -217,6 +227,10 @@ try {
     const targets = await page.getByTestId("targets-table").innerText();
     assert.match(targets, /Tỷ lệ hồ sơ giải quyết trực tuyến toàn trình/, "targets name their indicators");
     assert.match(targets, /[0-9]+,[0-9] %/, "with the attainment");
+    const [doc] = await Promise.all([page.waitForEvent("download"), page.getByTestId("document-download-q4").click()]);
+    assert.equal(doc.suggestedFilename(), `bao-cao-${commune}-2025Q4.docx`);
+    await doc.saveAs(`${shots}/commune-report.docx`);
+    assert.ok(readFileSync(`${shots}/commune-report.docx`).includes("word/document.xml"));
     await page.screenshot({ path: `${shots}/05-commune-page.png`, fullPage: true });
   });
 
@@ -264,6 +278,7 @@ try {
     await p.goto(`${base}/province/14?period=2025Q4`);
     await p.getByTestId("headline-value").first().waitFor();
     assert.equal(await p.getByTestId("index-chart").count(), 0, "no commune ranking for an officer");
+    assert.equal(await p.getByTestId("document-download").count(), 0, "no province report for an officer");
     const names = await p.getByTestId("late-missing").locator("tbody tr").allInnerTexts();
     assert.ok(names.every((n) => n.includes("Mường La") || n.includes("Không có")), `only the own commune: ${names}`);
     await p.screenshot({ path: `${shots}/08-officer-province-totals.png`, fullPage: true });

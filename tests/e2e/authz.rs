@@ -342,6 +342,37 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                 ))
             }),
         ),
+        "GET /api/v1/documents/province/{code}/settings" => (
+            Act::Read,
+            provinces(Scope::Totals, &|p| {
+                get(format!("/api/v1/documents/province/{p}/settings"))
+            }),
+        ),
+        // Saving who signs the department's report: whoever submits for the province.
+        "PUT /api/v1/documents/province/{code}/settings" => (
+            Act::Submit,
+            provinces(Scope::Totals, &|p| {
+                send(
+                    "PUT",
+                    format!("/api/v1/documents/province/{p}/settings"),
+                    json!({"signer": format!("Người ký {cell}")}),
+                )
+            }),
+        ),
+        "GET /api/v1/documents/commune/{code}/settings" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/documents/commune/{c}/settings"))),
+        ),
+        "PUT /api/v1/documents/commune/{code}/settings" => (
+            Act::Submit,
+            communes(&|c| {
+                send(
+                    "PUT",
+                    format!("/api/v1/documents/commune/{c}/settings"),
+                    json!({"signer_title": "CHỦ TỊCH", "recipients": ["Lưu: VT"]}),
+                )
+            }),
+        ),
         "GET /api/v1/documents/commune/{code}" => (
             Act::Read,
             communes(&|c| {

@@ -636,3 +636,90 @@ async fn documents_follow_the_scope_rules_and_list_every_problem_of_a_request() 
         400,
     );
 }
+
+#[actix_web::test]
+async fn saved_settings_sign_and_address_the_documents_unless_the_request_says_otherwise() {
+    let app = TestApp::spawn_at("2026-05-10T03:00:00Z").await;
+    let admin = crate::support::son_la_admin();
+    let analyst = token(Role::ProvinceAnalyst, Some("14"), None);
+    let path = "/api/v1/documents/province/14/settings";
+    let empty = app.get_as(&analyst, path).await.json();
+    assert_eq!(empty["signer"], Value::Null);
+    assert_eq!(empty["updated_by"], Value::Null);
+
+    // Every problem at once, nothing saved.
+    let bad = json!({"signer": "", "recipients": ["x".repeat(201), "ok"], "signer_title": "GIÁM\u{7}ĐỐC"});
+    let p = assert_problem(&app.put_json(&admin, path, &bad).await, 422);
+    let codes = error_codes(&p);
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert_problem(
+        &app.put_json(&admin, path, &json!({"signer": "A", "nope": 1}))
+            .await,
+        400,
+    );
+    assert_eq!(
+        app.get_as(&analyst, path).await.json()["signer"],
+        Value::Null
+    );
+    // An analyst reads them but may not change them.
+    assert_problem(
+        &app.put_json(&analyst, path, &json!({"signer": "B"})).await,
+        403,
+    );
+
+    let saved = json!({
+        "signer": "Trần Thị B",
+        "signer_title": "PHÓ GIÁM ĐỐC",
+        "recipients": ["UBND tỉnh Sơn La (để báo cáo)", "Bộ KH&CN", "Lưu: VT, QLKH"],
+    });
+    let res = app.put_json(&admin, path, &saved).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let got = app.get_as(&analyst, path).await.json();
+    assert_eq!(got["recipients"], saved["recipients"]);
+    assert_eq!(got["updated_by"], "province_admin-14");
+
+    let d = Docx::read(
+        &app.get_as(&analyst, "/api/v1/documents/province/14?period=2026Q1")
+            .await,
+    );
+    assert!(d.says("Trần Thị B") && d.says("PHÓ GIÁM ĐỐC"));
+    assert!(d.says("- Bộ KH&CN;") && d.says("- Lưu: VT, QLKH."));
+    assert!(
+        !d.says("UBND các xã, phường"),
+        "the saved recipients replace the default ones"
+    );
+    // The request's own parameters win.
+    let d = Docx::read(
+        &app.get_as(
+            &analyst,
+            "/api/v1/documents/province/14?period=2026Q1&signer=L%C3%AA%20V%C4%83n%20C",
+        )
+        .await,
+    );
+    assert!(d.says("Lê Văn C") && !d.says("Trần Thị B") && d.says("PHÓ GIÁM ĐỐC"));
+
+    // A commune's officer saves its own; the change log shows old → new.
+    let officer = muong_la();
+    let res = app
+        .put_json(
+            &officer,
+            "/api/v1/documents/commune/03808/settings",
+            &json!({"signer": "Lò Văn D"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let d = Docx::read(
+        &app.get_as(&officer, "/api/v1/documents/commune/03808?period=2026Q1")
+            .await,
+    );
+    assert!(d.says("Lò Văn D") && d.says("CHỦ TỊCH"));
+    let changes = app
+        .get_as(&admin, "/api/v1/changes?action=documents.settings")
+        .await
+        .json();
+    let items = changes["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{changes}");
+    let province = items.iter().find(|c| c["subject"] == "14").unwrap();
+    assert_eq!(province["detail"]["old"], Value::Null);
+    assert_eq!(province["detail"]["new"]["signer"], "Trần Thị B");
+}

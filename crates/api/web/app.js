@@ -25,6 +25,7 @@ const T = {
     reportingRate: "Tỷ lệ đã nộp", onTimeRate: "Tỷ lệ đúng hạn", none: "Không có", show: "Xem",
     timeliness: "Đúng/trễ hạn", on_time: "đúng hạn", lateS: "trễ hạn", submitted: "đã nộp", approved: "đã duyệt",
     returned: "trả lại", notYet: "chưa có", dashboard: "Tổng hợp tỉnh", noData: "Chưa có số liệu", communesOf: "Số liệu từng xã của kỳ",
+    word: "Tải báo cáo (Word)", document: "Báo cáo (Word)", wordYear: "Báo cáo năm", wordQuarter: "Quý",
   },
   en: {
     title: "S&T and innovation reports", signin: "Sign in", username: "Username", password: "Password",
@@ -45,6 +46,7 @@ const T = {
     onTimeRate: "On-time rate", none: "None", show: "Show", timeliness: "Timeliness", on_time: "on time",
     lateS: "late", submitted: "submitted", approved: "approved", returned: "returned", notYet: "none yet",
     dashboard: "Province dashboard", noData: "No figures yet", communesOf: "Each commune's figures for",
+    word: "Download the report (Word)", document: "Report (Word)", wordYear: "Annual report", wordQuarter: "Quarter",
   },
 };
 
@@ -121,12 +123,16 @@ async function send(method, path, body) {
 // Downloads need the token, so they go through fetch and a blob link.
 async function download(path, format, filename) {
   const sep = path.includes("?") ? "&" : "?";
-  const res = await fetch(`${path}${sep}${new URLSearchParams({ format, lang })}`, {
+  await fetchFile(`${path}${sep}${new URLSearchParams({ format, lang })}`, `${filename}.${format}`);
+}
+
+async function fetchFile(path, filename) {
+  const res = await fetch(path, {
     headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` },
   });
   if (!res.ok) { alert(`${t("error")} (${res.status})`); return; }
   const url = URL.createObjectURL(await res.blob());
-  const a = el("a", { href: url, download: `${filename}.${format}` });
+  const a = el("a", { href: url, download: filename });
   document.body.append(a);
   a.click();
   a.remove();
@@ -194,6 +200,13 @@ function pageDownloads(tableEl, filename, testid) {
     el("button", { type: "button", "data-testid": `${testid}-xlsx`, onclick: () => saveBlob(xlsxOf(tableRows(tableEl), lang), `${filename}.xlsx`) }, t("excel")),
     el("button", { type: "button", "data-testid": `${testid}-csv`,
       onclick: () => saveBlob(new Blob([csvOf(tableRows(tableEl))], { type: "text/csv;charset=utf-8" }), `${filename}.csv`) }, t("csv")));
+}
+
+// The report document (.docx, Decree 30/2020 layout) of a province or a commune for a quarter or
+// a year; the API writes it, the page only fetches it with the token.
+function wordButton(level, code, period, label, testid) {
+  return el("button", { type: "button", class: "word", "data-testid": testid,
+    onclick: () => fetchFile(`/api/v1/documents/${level}/${enc(code)}${query({ period })}`, `bao-cao-${code}-${period}.docx`) }, label);
 }
 
 function section(title, testid, ...body) {
@@ -404,7 +417,9 @@ async function provinceView(code) {
 
   const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), pickers,
     section(`${t("headline")} — ${period}`, "headline-section", cards,
-      downloads(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`, `dashboard-${code}-${period}`, "headline-download"))];
+      downloads(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`, `dashboard-${code}-${period}`, "headline-download"),
+      /^\d{4}(Q[1-4])?$/.test(period) && dash.commune_index.length
+        ? el("div", { class: "downloads" }, wordButton("province", code, period, t("word"), "document-download")) : null)];
 
   // Compliance of the chosen data set and period (the period must suit the data set).
   const compliancePath = `/api/v1/compliance${query({ dataset, period, province: code })}`;
@@ -472,7 +487,10 @@ async function communeView(code) {
   const reports = await api(reportsPath);
   const body = [el("h1", { text: nameOf(unit) }),
     el("div", { class: "pickers" }, picker(t("year"), "year", year,
-      [0, 1, 2, 3].map((k) => String(Number(currentQuarter().slice(0, 4)) - k)).map((y) => ({ value: y, text: y })), "year"))];
+      [0, 1, 2, 3].map((k) => String(Number(currentQuarter().slice(0, 4)) - k)).map((y) => ({ value: y, text: y })), "year")),
+    section(t("document"), "documents", el("div", { class: "downloads" },
+      wordButton("commune", code, year, `${t("wordYear")} ${year}`, "document-download"),
+      ...[1, 2, 3, 4].map((k) => wordButton("commune", code, `${year}Q${k}`, `${t("wordQuarter")} ${["I", "II", "III", "IV"][k - 1]}/${year}`, `document-download-q${k}`))))];
 
   const revisionsBox = el("div", { "data-testid": "revisions" });
   body.push(section(t("reports"), "reports",

@@ -5,8 +5,8 @@
 
 use docx_rs::{
     AlignmentType, Docx, Header, LineSpacing, PageMargin, PageNum, Paragraph, Run, RunFonts,
-    SpecialIndentType, Table, TableAlignmentType, TableCell, TableLayoutType, TableRow, VAlignType,
-    WidthType,
+    SpecialIndentType, Table, TableAlignmentType, TableCell, TableCellMargins, TableLayoutType,
+    TableRow, VAlignType, WidthType,
 };
 
 use crate::{Block, Document};
@@ -77,6 +77,8 @@ fn cell(width: usize) -> TableCell {
 
 fn borderless(columns: &[usize], cells: Vec<TableCell>) -> Table {
     Table::without_borders(vec![TableRow::new(cells).cant_split()])
+        // The columns use the whole width: the motto's first line must fit on one line.
+        .margins(TableCellMargins::new().margin(0, 0, 0, 0))
         .set_grid(columns.to_vec())
         .width(Layout::TEXT_WIDTH, WidthType::Dxa)
         .layout(TableLayoutType::Fixed)
@@ -85,7 +87,7 @@ fn borderless(columns: &[usize], cells: Vec<TableCell>) -> Table {
 
 /// The head: issuer and number at the left, motto and place and date at the right.
 fn head(doc: &Document) -> Table {
-    let left_width = 4111; // 7.25 cm
+    let left_width = 3828; // 6.75 cm
     let right_width = Layout::TEXT_WIDTH - left_width;
     let mut left = cell(left_width);
     for authority in doc.authority.iter().flat_map(|a| a.lines()) {

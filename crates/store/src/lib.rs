@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod db;
+pub mod documents;
 pub mod keys;
 pub mod logins;
 mod prepared;

@@ -218,6 +218,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    document_settings (unit) {
+        unit -> Text,
+        province_code -> Text,
+        signer -> Nullable<Text>,
+        signer_title -> Nullable<Text>,
+        recipients -> Nullable<Text>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -238,4 +250,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_openings,
     login_failures,
     integration_keys,
+    document_settings,
 );

@@ -45,6 +45,8 @@ pub enum ChangeAction {
     KeyCreate,
     #[serde(rename = "key.revoke")]
     KeyRevoke,
+    #[serde(rename = "documents.settings")]
+    DocumentsSettings,
 }
 
 impl ChangeAction {
@@ -62,6 +64,7 @@ impl ChangeAction {
             ChangeAction::TokenMint => "token.mint",
             ChangeAction::KeyCreate => "key.create",
             ChangeAction::KeyRevoke => "key.revoke",
+            ChangeAction::DocumentsSettings => "documents.settings",
         }
     }
 }

@@ -3,12 +3,13 @@
 //! (see `innoreport_service::documents`).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use innoreport_core::Period;
+use innoreport_service::documents::settings::{DocumentSettings, DocumentUnit, SettingsInput};
 use innoreport_service::documents::{Document, DocumentOptions};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Auth;
 use crate::http::problem::{ApiError, Problem};
@@ -175,4 +176,191 @@ pub async fn commune_document(
         s.commune_document(&who, &code, period, &options)
     })
     .await
+}
+
+/// Who signs a unit's documents and to whom they go, unless a request says otherwise.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsBody {
+    /// The signer's full name (at most 200 characters; null: left blank).
+    #[schema(example = "Nguyễn Văn A")]
+    pub signer: Option<String>,
+    /// The signer's title (null: `GIÁM ĐỐC` for the department, `CHỦ TỊCH` for a commune).
+    #[schema(example = "GIÁM ĐỐC")]
+    pub signer_title: Option<String>,
+    /// "Nơi nhận", at most 20, each at most 200 characters (null: the default recipients).
+    #[schema(example = json!(["UBND tỉnh Sơn La (để báo cáo)", "Lưu: VT"]))]
+    pub recipients: Option<Vec<String>>,
+}
+
+/// A unit's saved document settings (all null when nothing was saved).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settings {
+    /// Province or commune code.
+    pub unit: String,
+    pub signer: Option<String>,
+    pub signer_title: Option<String>,
+    pub recipients: Option<Vec<String>>,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+fn settings_out(unit: String, s: Option<DocumentSettings>) -> Settings {
+    match s {
+        Some(s) => Settings {
+            unit: s.unit,
+            signer: s.signer,
+            signer_title: s.signer_title,
+            recipients: s.recipients,
+            updated_by: Some(s.updated_by),
+            updated_at: Some(s.updated_at),
+        },
+        None => Settings {
+            unit,
+            signer: None,
+            signer_title: None,
+            recipients: None,
+            updated_by: None,
+            updated_at: None,
+        },
+    }
+}
+
+async fn get_settings(
+    state: &AppState,
+    auth: Auth,
+    code: String,
+    province: bool,
+) -> Result<HttpResponse, ApiError> {
+    let unit = code.clone();
+    let s = state
+        .call(move |s| {
+            let u = if province {
+                DocumentUnit::Province(&code)
+            } else {
+                DocumentUnit::Commune(&code)
+            };
+            s.document_settings(&auth.0, u)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(settings_out(unit, s)))
+}
+
+async fn put_settings(
+    state: &AppState,
+    auth: Auth,
+    code: String,
+    province: bool,
+    body: SettingsBody,
+) -> Result<HttpResponse, ApiError> {
+    let input = SettingsInput {
+        signer: body.signer,
+        signer_title: body.signer_title,
+        recipients: body.recipients,
+    };
+    let unit = code.clone();
+    let s = state
+        .call_write(move |s| {
+            let u = if province {
+                DocumentUnit::Province(&code)
+            } else {
+                DocumentUnit::Commune(&code)
+            };
+            s.put_document_settings(&auth.0, u, &input)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(settings_out(unit, Some(s))))
+}
+
+/// Who signs the department's report on a province and to whom it goes (read by whoever reads
+/// the province).
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(("code" = String, Path, example = "14")),
+    responses(
+        (status = 200, description = "The saved settings (all null when nothing was saved)", body = Settings),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/documents/province/{code}/settings")]
+pub async fn get_province_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    get_settings(&state, auth, code.into_inner(), true).await
+}
+
+/// Saves who signs the department's report on a province and to whom it goes (province admin);
+/// a request's own parameters still win. The change log records it (`documents.settings`).
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    request_body = SettingsBody,
+    params(("code" = String, Path, example = "14")),
+    responses(
+        (status = 200, description = "The settings as saved", body = Settings),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the province's admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such province", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid settings, every problem listed; nothing saved", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[put("/documents/province/{code}/settings")]
+pub async fn put_province_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+    body: web::Json<SettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    put_settings(&state, auth, code.into_inner(), true, body.into_inner()).await
+}
+
+/// Who signs a commune's report and to whom it goes (read by whoever reads the commune).
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(("code" = String, Path, example = "03808")),
+    responses(
+        (status = 200, description = "The saved settings (all null when nothing was saved)", body = Settings),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such commune", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/documents/commune/{code}/settings")]
+pub async fn get_commune_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    get_settings(&state, auth, code.into_inner(), false).await
+}
+
+/// Saves who signs a commune's report and to whom it goes (the commune's officer, or its
+/// province admin); a request's own parameters still win. The change log records it.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    request_body = SettingsBody,
+    params(("code" = String, Path, example = "03808")),
+    responses(
+        (status = 200, description = "The settings as saved", body = Settings),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such commune", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid settings, every problem listed; nothing saved", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[put("/documents/commune/{code}/settings")]
+pub async fn put_commune_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+    body: web::Json<SettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    put_settings(&state, auth, code.into_inner(), false, body.into_inner()).await
 }

@@ -33,6 +33,8 @@ impl Service {
         options.check(period)?;
         let mut conn = self.conn()?;
         let province_code = self.authorize_commune(&mut conn, who, code, Action::Read)?;
+        let saved = innoreport_store::documents::get_settings(&mut conn, code)?;
+        let options = &options.with_saved(saved);
         let view = self.view_on(&mut conn)?;
         let year = period.kind() == PeriodType::Year;
         let targets = if year {

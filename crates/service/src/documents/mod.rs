@@ -9,6 +9,7 @@
 
 mod commune;
 mod province;
+pub mod settings;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use innoreport_core::validation::Issue;
@@ -48,10 +49,32 @@ pub struct DocumentOptions {
 impl DocumentOptions {
     /// Every problem of the options and the period at once (400).
     fn check(&self, period: Period) -> Result<(), ServiceError> {
-        let mut issues = Vec::new();
-        if let Err(ServiceError::BadInput { issues: mut i, .. }) = check_period(period) {
-            issues.append(&mut i);
+        let mut issues = match check_period(period) {
+            Err(ServiceError::BadInput { issues, .. }) => issues,
+            _ => Vec::new(),
+        };
+        issues.extend(self.text_issues());
+        Self::refuse(issues)
+    }
+
+    /// Every problem of the options' texts and number at once (400).
+    fn check_texts(&self) -> Result<(), ServiceError> {
+        Self::refuse(self.text_issues())
+    }
+
+    fn refuse(issues: Vec<Issue>) -> Result<(), ServiceError> {
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::BadInput {
+                message: format!("The document request has {} problem(s).", issues.len()),
+                issues,
+            })
         }
+    }
+
+    fn text_issues(&self) -> Vec<Issue> {
+        let mut issues = Vec::new();
         let mut text = |field: &str, value: &str, max: usize| {
             if value.trim().is_empty() {
                 issues.push(Issue::new(field, "empty", format!("{field} is empty")));
@@ -99,14 +122,7 @@ impl DocumentOptions {
                 format!("a document number is 1 to {MAX_NUMBER} digits (e.g. 125)"),
             ));
         }
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::BadInput {
-                message: format!("The document request has {} problem(s).", issues.len()),
-                issues,
-            })
-        }
+        issues
     }
 
     fn date_or_today(&self, now: DateTime<Utc>) -> NaiveDate {

@@ -293,6 +293,8 @@ impl Service {
         // The report lists communes one by one: province roles and above.
         who.require(Action::Read, Target::Communes(code))?;
         let mut conn = self.conn()?;
+        let saved = innoreport_store::documents::get_settings(&mut conn, code)?;
+        let options = &options.with_saved(saved);
         let view = self.view_on(&mut conn)?;
         let province = view
             .reference
