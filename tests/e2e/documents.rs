@@ -475,9 +475,9 @@ async fn a_commune_report_carries_its_figures_its_targets_and_whether_it_was_on_
         "TT",
         "Chỉ tiêu",
         "Đơn vị",
-        "Quý IV/2025",
-        "Quý III/2025",
-        "Tăng (+), giảm (-)",
+        "Quý IV năm 2025",
+        "Quý III năm 2025",
+        "Tăng, giảm",
     ]);
     let catalog = app.get("/api/v1/indicators").await.json();
     let name_of: HashMap<&str, &str> = catalog["items"]
@@ -524,7 +524,7 @@ async fn a_commune_report_carries_its_figures_its_targets_and_whether_it_was_on_
         "Đơn vị",
         "Năm 2025",
         "Năm 2024",
-        "Tăng (+), giảm (-)",
+        "Tăng, giảm",
         "Kế hoạch năm",
         "Tỷ lệ đạt (%)",
     ]);
@@ -635,6 +635,41 @@ async fn documents_follow_the_scope_rules_and_list_every_problem_of_a_request() 
         &app.get_as(&admin, "/api/v1/documents/commune/03808").await,
         400,
     );
+    // A period that has not begun, a date before the period, a character no document can carry
+    // (U+FFFE would make the file unreadable) or that disguises a name (a right-to-left override).
+    let p = assert_problem(
+        &app.get_as(
+            &admin,
+            "/api/v1/documents/commune/03808?period=2026Q3&date=2026-05-01&signer=a%EF%BF%BEb&signer_title=%E2%80%AEC",
+        )
+        .await,
+        400,
+    );
+    let codes = error_codes(&p);
+    for (field, code) in [
+        ("period", "future_period"),
+        ("date", "before_period"),
+        ("signer", "invalid_character"),
+        ("signer_title", "invalid_character"),
+    ] {
+        assert!(
+            codes.contains(&(field.to_owned(), code.to_owned())),
+            "{codes:?}"
+        );
+    }
+    let p = assert_problem(
+        &app.put_json(
+            &admin,
+            "/api/v1/documents/province/14/settings",
+            &json!({"signer": "a\u{FFFF}"}),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(
+        error_codes(&p),
+        [("signer".to_owned(), "invalid_character".to_owned())]
+    );
 }
 
 #[actix_web::test]
@@ -670,12 +705,16 @@ async fn saved_settings_sign_and_address_the_documents_unless_the_request_says_o
     let saved = json!({
         "signer": "Trần Thị B",
         "signer_title": "PHÓ GIÁM ĐỐC",
-        "recipients": ["UBND tỉnh Sơn La (để báo cáo)", "Bộ KH&CN", "Lưu: VT, QLKH"],
+        "recipients": ["UBND tỉnh Sơn La (để báo cáo)", "- Bộ KH&CN;", " Lưu: VT, QLKH."],
     });
     let res = app.put_json(&admin, path, &saved).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let got = app.get_as(&analyst, path).await.json();
-    assert_eq!(got["recipients"], saved["recipients"]);
+    // Saved as the list shows them: the dash and the end marks are the list's own.
+    assert_eq!(
+        got["recipients"],
+        json!(["UBND tỉnh Sơn La (để báo cáo)", "Bộ KH&CN", "Lưu: VT, QLKH"])
+    );
     assert_eq!(got["updated_by"], "province_admin-14");
 
     let d = Docx::read(
@@ -684,10 +723,15 @@ async fn saved_settings_sign_and_address_the_documents_unless_the_request_says_o
     );
     assert!(d.says("Trần Thị B") && d.says("PHÓ GIÁM ĐỐC"));
     assert!(d.says("- Bộ KH&CN;") && d.says("- Lưu: VT, QLKH."));
+    assert!(d.says("- UBND tỉnh Sơn La (để báo cáo);"));
     assert!(
         !d.says("UBND các xã, phường"),
         "the saved recipients replace the default ones"
     );
+    // A deputy signs on behalf of the head (Decree 30/2020: "KT. GIÁM ĐỐC").
+    let p = d.paragraphs();
+    let title = p.iter().position(|x| x == "PHÓ GIÁM ĐỐC").unwrap();
+    assert_eq!(p[title - 1], "KT. GIÁM ĐỐC");
     // The request's own parameters win.
     let d = Docx::read(
         &app.get_as(

@@ -490,7 +490,7 @@ async function communeView(code) {
       [0, 1, 2, 3].map((k) => String(Number(currentQuarter().slice(0, 4)) - k)).map((y) => ({ value: y, text: y })), "year")),
     section(t("document"), "documents", el("div", { class: "downloads" },
       wordButton("commune", code, year, `${t("wordYear")} ${year}`, "document-download"),
-      ...[1, 2, 3, 4].map((k) => wordButton("commune", code, `${year}Q${k}`, `${t("wordQuarter")} ${["I", "II", "III", "IV"][k - 1]}/${year}`, `document-download-q${k}`))))];
+      ...[1, 2, 3, 4].filter((k) => `${year}Q${k}` <= currentQuarter()).map((k) => wordButton("commune", code, `${year}Q${k}`, `${t("wordQuarter")} ${["I", "II", "III", "IV"][k - 1]}/${year}`, `document-download-q${k}`))))];
 
   const revisionsBox = el("div", { "data-testid": "revisions" });
   body.push(section(t("reports"), "reports",

@@ -54,7 +54,14 @@ impl Layout {
 #[error("the document could not be written: {0}")]
 pub struct DocumentError(String);
 
+/// Whether XML 1.0 allows `c` in text (the writer does not check: a U+FFFE in a name would make
+/// the part unreadable).
+pub fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 fn run(text: &str, size: usize) -> Run {
+    let text: String = text.chars().filter(|c| xml_char(*c)).collect();
     Run::new().add_text(text).size(size)
 }
 
@@ -251,7 +258,7 @@ fn signature(doc: &Document) -> Table {
             .line_spacing(LineSpacing::new().before(0).after(0))
     };
     let mut right = cell(right_width);
-    if let Some(capacity) = &doc.signer.capacity {
+    for capacity in doc.signer.capacity.iter().flat_map(|c| c.lines()) {
         right = right.add_paragraph(bold_line(capacity));
     }
     right = right.add_paragraph(bold_line(&doc.signer.title));
@@ -311,6 +318,10 @@ pub fn docx(doc: &Document) -> Result<Vec<u8>, DocumentError> {
                 .line_spacing(LineSpacing::new().before(0).after(0)),
         )
         .add_paragraph(rule(12));
+    if let Some(at) = doc.created {
+        let at = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        d = d.created_at(&at).updated_at(&at);
+    }
     d = blocks(d, &doc.body);
     d = d
         .add_paragraph(line("", Layout::BODY_SIZE, AlignmentType::Left))
@@ -362,6 +373,10 @@ fn deflate(stored: Vec<u8>) -> Result<Vec<u8>, DocumentError> {
         let name = part.name().to_owned();
         let mut bytes = Vec::with_capacity(part.size() as usize);
         part.read_to_end(&mut bytes).map_err(|e| fail(&e))?;
+        if name.starts_with("word/") && name.ends_with(".xml") {
+            let xml = String::from_utf8(bytes).map_err(|e| fail(&e))?;
+            bytes = crate::order::schema_order(&xml).into_bytes();
+        }
         output.start_file(name, options).map_err(|e| fail(&e))?;
         output.write_all(&bytes).map_err(|e| fail(&e))?;
     }
@@ -406,6 +421,7 @@ mod tests {
                 subtitle: "(Kèm theo Báo cáo)".into(),
                 body: vec![],
             }],
+            created: None,
         }
     }
 

@@ -7,9 +7,10 @@
 //! layer decides what a report says, this crate only how it is laid out.
 
 mod docx;
+mod order;
 pub mod vn;
 
-pub use docx::{DocumentError, Layout, docx};
+pub use docx::{DocumentError, Layout, docx, xml_char};
 
 /// One document.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,12 +35,15 @@ pub struct Document {
     pub signer: Signer,
     /// Annexes, each on its own pages after the signature.
     pub annexes: Vec<Annex>,
+    /// When it was written (the file's creation and modification dates).
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Who signs, and in what capacity.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Signer {
-    /// "TM. ỦY BAN NHÂN DÂN", "KT. GIÁM ĐỐC" (none when the head signs in their own name).
+    /// "TM. ỦY BAN NHÂN DÂN", "KT. GIÁM ĐỐC", one line each (none when the head signs in their
+    /// own name).
     pub capacity: Option<String>,
     /// "GIÁM ĐỐC", "CHỦ TỊCH".
     pub title: String,

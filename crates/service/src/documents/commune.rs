@@ -3,7 +3,7 @@
 
 use innoreport_aggregate::{cells, check_period as has_values};
 use innoreport_core::{Action, Period, PeriodType, Principal};
-use innoreport_documents::{Block, Column, Document, Signer, Table, vn};
+use innoreport_documents::{Block, Column, Document, Table, vn};
 
 use super::province::{Sections, lower_first, period_label};
 use super::{
@@ -30,7 +30,8 @@ impl Service {
         period: Period,
         options: &DocumentOptions,
     ) -> Result<Document, ServiceError> {
-        options.check(period)?;
+        let options = &options.tidied();
+        options.check(period, self.now())?;
         let mut conn = self.conn()?;
         let province_code = self.authorize_commune(&mut conn, who, code, Action::Read)?;
         let saved = innoreport_store::documents::get_settings(&mut conn, code)?;
@@ -70,9 +71,10 @@ impl Service {
 
         let mut s = Sections::new();
         let mut body = vec![Block::Paragraph(format!(
-            "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, Ủy ban nhân dân {} báo cáo kết quả {} như sau:",
+            "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, Ủy ban nhân dân {} báo cáo kết quả {} (số liệu tính đến {}) như sau:",
             lower_first(&name),
-            period_phrase(period)
+            period_phrase(period),
+            super::read_at(view.now)
         ))];
         body.push(s.next("TÌNH HÌNH BÁO CÁO"));
         for d in view
@@ -110,7 +112,7 @@ impl Service {
                     .map_or_else(|| "Kỳ trước".to_owned(), period_label),
                 3,
             ),
-            Column::number("Tăng (+), giảm (-)", 3),
+            Column::number("Tăng, giảm", 3),
         ];
         if year {
             columns.push(Column::number("Kế hoạch năm", 3));
@@ -149,6 +151,11 @@ impl Service {
             }
             rows.push(r);
         }
+        if year {
+            body.push(Block::Paragraph(
+                "Số liệu năm được tổng hợp từ các báo cáo quý và báo cáo năm theo quy tắc của từng chỉ tiêu (chỉ tiêu lũy kế cộng các quý, chỉ tiêu thời điểm lấy quý cuối có số liệu); tỷ lệ đạt là số thực hiện trên kế hoạch năm.".into(),
+            ));
+        }
         body.push(Block::Table(Table { columns, rows }));
         body.push(Block::Paragraph(format!(
             "Trên đây là báo cáo kết quả thực hiện nhiệm vụ {SUBJECT} {} của Ủy ban nhân dân {}./.",
@@ -175,15 +182,14 @@ impl Service {
                     "Lưu: VT".into(),
                 ]
             }),
-            signer: Signer {
-                capacity: Some("TM. ỦY BAN NHÂN DÂN".into()),
-                title: options
-                    .signer_title
-                    .clone()
-                    .unwrap_or_else(|| "CHỦ TỊCH".into()),
-                name: options.signer.clone(),
-            },
+            signer: super::signer_block(
+                Some("TM. ỦY BAN NHÂN DÂN"),
+                options.signer_title.as_deref(),
+                "CHỦ TỊCH",
+                options.signer.as_deref(),
+            ),
             annexes: Vec::new(),
+            created: Some(view.now),
         })
     }
 }

@@ -46,13 +46,68 @@ pub struct DocumentOptions {
     pub as_of: Option<DateTime<Utc>>,
 }
 
+/// Characters a name, title or recipient may not hold: controls, what XML cannot carry
+/// (U+FFFE, U+FFFF and the other noncharacters), the replacement character (a text that was not
+/// UTF-8) and the bidirectional overrides and isolates (they make a name read differently from
+/// what it is).
+fn refused_char(c: char) -> bool {
+    c.is_control()
+        || !innoreport_documents::xml_char(c)
+        || matches!(c, '\u{FFFD}' | '\u{FDD0}'..='\u{FDEF}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || (c as u32 & 0xFFFE) == 0xFFFE
+}
+
+/// A recipient as the list shows it: without the dash the list adds before it and the `;` or
+/// `.` it adds after it.
+fn tidy_recipient(r: &str) -> String {
+    r.trim()
+        .trim_start_matches(['-', '–', '+', '•'])
+        .trim_end_matches([';', '.', ','])
+        .trim()
+        .to_owned()
+}
+
 impl DocumentOptions {
-    /// Every problem of the options and the period at once (400).
-    fn check(&self, period: Period) -> Result<(), ServiceError> {
+    /// The options with their texts tidied: outer spaces trimmed, a recipient without the dash
+    /// and the end mark the list writes itself.
+    pub fn tidied(&self) -> DocumentOptions {
+        let trim = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_owned());
+        DocumentOptions {
+            number: trim(&self.number),
+            signer: trim(&self.signer),
+            signer_title: trim(&self.signer_title),
+            recipients: self
+                .recipients
+                .as_ref()
+                .map(|list| list.iter().map(|r| tidy_recipient(r)).collect()),
+            ..self.clone()
+        }
+    }
+
+    /// Every problem of the options and the period at once (400), judged at `now`: a report
+    /// covers a quarter or a year that has begun, and is not dated before its period begins.
+    fn check(&self, period: Period, now: DateTime<Utc>) -> Result<(), ServiceError> {
         let mut issues = match check_period(period) {
             Err(ServiceError::BadInput { issues, .. }) => issues,
             _ => Vec::new(),
         };
+        if period.start() > now {
+            issues.push(Issue::new(
+                "period",
+                "future_period",
+                format!("period {period} has not begun: there is nothing to report yet"),
+            ));
+        }
+        if self.date.is_some_and(|d| d < period.first_day()) {
+            issues.push(Issue::new(
+                "date",
+                "before_period",
+                format!(
+                    "a report on {period} cannot be dated before the period begins ({})",
+                    period.first_day()
+                ),
+            ));
+        }
         issues.extend(self.text_issues());
         Self::refuse(issues)
     }
@@ -84,11 +139,13 @@ impl DocumentOptions {
                     "too_long",
                     format!("{field} has more than {max} characters"),
                 ));
-            } else if value.chars().any(char::is_control) {
+            } else if value.chars().any(refused_char) {
                 issues.push(Issue::new(
                     field,
-                    "control_character",
-                    format!("{field} holds a control character"),
+                    "invalid_character",
+                    format!(
+                        "{field} holds a character a document cannot show (a control, a noncharacter, U+FFFD or a bidirectional override)"
+                    ),
                 ));
             }
         };
@@ -113,13 +170,16 @@ impl DocumentOptions {
                 ));
             }
         }
-        let digits =
-            |n: &str| (1..=MAX_NUMBER).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
-        if self.number.as_deref().is_some_and(|n| !digits(n)) {
+        let number = |n: &str| {
+            (1..=MAX_NUMBER).contains(&n.len())
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && n.bytes().any(|b| b != b'0')
+        };
+        if self.number.as_deref().is_some_and(|n| !number(n)) {
             issues.push(Issue::new(
                 "number",
                 "invalid_number",
-                format!("a document number is 1 to {MAX_NUMBER} digits (e.g. 125)"),
+                format!("a document number is 1 to {MAX_NUMBER} digits, from 01 (e.g. 125)"),
             ));
         }
         issues
@@ -191,10 +251,17 @@ pub fn without_type(name: &str) -> String {
     }
 }
 
+/// A document number as Decree 30/2020 writes it: from 01, a number below 10 with its zero
+/// (`5` → `05`, `00125` → `125`).
+fn number_text(n: &str) -> String {
+    let digits = n.trim().trim_start_matches('0');
+    format!("{digits:0>2}")
+}
+
 /// "Số: 125/BC-SKHCN", or "Số:      /BC-SKHCN" without a number.
 fn number_line(number: Option<&str>, suffix: &str) -> String {
     match number {
-        Some(n) => format!("Số: {}/BC-{suffix}", n.trim()),
+        Some(n) => format!("Số: {}/BC-{suffix}", number_text(n)),
         None => format!("Số:{}/BC-{suffix}", "\u{a0}".repeat(10)),
     }
 }
@@ -241,11 +308,37 @@ fn percent(part: u32, whole: u32) -> String {
 /// The dataset's name and deadline, for the sentence that opens its compliance.
 fn deadline_sentence(c: &Compliance, dataset_name: &str, period: Period) -> String {
     format!(
-        "{dataset_name} {}: hạn nộp {}; số liệu tính đến {}.",
+        "{dataset_name}, {}: hạn nộp {}; tình hình nộp báo cáo tính đến {}.",
         period_phrase(period),
         instant(c.deadline),
         instant(c.as_of)
     )
+}
+
+/// The signature block: `head` signs for the body ("TM. ỦY BAN NHÂN DÂN") or not; a deputy
+/// ("PHÓ GIÁM ĐỐC") signs on behalf of the head ("KT. GIÁM ĐỐC"), as Decree 30/2020 writes it.
+fn signer_block(
+    on_behalf_of_body: Option<&str>,
+    title: Option<&str>,
+    default_title: &str,
+    name: Option<&str>,
+) -> innoreport_documents::Signer {
+    let title = title.unwrap_or(default_title).to_owned();
+    let upper = title.to_uppercase();
+    let mut capacity: Vec<String> = on_behalf_of_body.map(str::to_owned).into_iter().collect();
+    if let Some(head) = upper.strip_prefix("PHÓ ") {
+        capacity.push(format!("KT. {}", head.trim()));
+    }
+    innoreport_documents::Signer {
+        capacity: (!capacity.is_empty()).then(|| capacity.join("\n")),
+        title,
+        name: name.map(str::to_owned),
+    }
+}
+
+/// When the figures were read, for the opening sentence.
+fn read_at(now: DateTime<Utc>) -> String {
+    instant(now)
 }
 
 #[cfg(test)]
@@ -267,6 +360,73 @@ mod tests {
     }
 
     #[test]
+    fn texts_a_document_cannot_carry_are_refused_and_recipients_are_tidied() {
+        for bad in [
+            "a\u{FFFE}b",
+            "a\u{FFFF}",
+            "a\u{FFFD}",
+            "a\u{202E}b",
+            "a\u{1FFFF}",
+            "\u{7}",
+        ] {
+            let o = DocumentOptions {
+                signer: Some(bad.into()),
+                ..Default::default()
+            };
+            assert!(!o.text_issues().is_empty(), "{bad:?}");
+        }
+        let o = DocumentOptions {
+            signer: Some(" Nguyễn Văn An ".into()),
+            recipients: Some(vec!["- UBND tỉnh;".into(), "Lưu: VT.".into()]),
+            ..Default::default()
+        }
+        .tidied();
+        assert_eq!(o.signer.as_deref(), Some("Nguyễn Văn An"));
+        assert_eq!(o.recipients.unwrap(), ["UBND tỉnh", "Lưu: VT"]);
+        assert_eq!(number_line(Some("5"), "UBND"), "Số: 05/BC-UBND");
+        assert_eq!(number_line(Some("00125"), "UBND"), "Số: 125/BC-UBND");
+    }
+
+    #[test]
+    fn a_report_covers_a_period_that_has_begun_and_is_not_dated_before_it() {
+        let now = "2026-12-01T00:00:00Z".parse().unwrap();
+        let o = DocumentOptions::default();
+        assert!(o.check(Period::parse("2026Q4").unwrap(), now).is_ok());
+        assert!(o.check(Period::parse("2027").unwrap(), now).is_err());
+        let early = DocumentOptions {
+            date: NaiveDate::from_ymd_opt(2026, 9, 30),
+            number: Some("0".into()),
+            ..Default::default()
+        };
+        let Err(ServiceError::BadInput { issues, .. }) =
+            early.check(Period::parse("2026Q4").unwrap(), now)
+        else {
+            panic!("refused")
+        };
+        let codes: Vec<&str> = issues.iter().map(|i| i.code.as_str()).collect();
+        assert_eq!(codes, ["before_period", "invalid_number"]);
+    }
+
+    #[test]
+    fn a_deputy_signs_on_behalf_of_the_head() {
+        let s = signer_block(None, Some("Phó Giám đốc"), "GIÁM ĐỐC", Some("A"));
+        assert_eq!(s.capacity.as_deref(), Some("KT. GIÁM ĐỐC"));
+        let s = signer_block(
+            Some("TM. ỦY BAN NHÂN DÂN"),
+            Some("PHÓ CHỦ TỊCH"),
+            "CHỦ TỊCH",
+            None,
+        );
+        assert_eq!(
+            s.capacity.as_deref(),
+            Some("TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH")
+        );
+        assert_eq!(s.title, "PHÓ CHỦ TỊCH");
+        let s = signer_block(None, None, "GIÁM ĐỐC", None);
+        assert_eq!((s.capacity, s.title.as_str()), (None, "GIÁM ĐỐC"));
+    }
+
+    #[test]
     fn periods_read_as_in_a_report_title() {
         assert_eq!(
             period_phrase(Period::parse("2026Q4").unwrap()),
@@ -285,13 +445,15 @@ mod tests {
             recipients: Some(vec!["a\u{7}".into(); 21]),
             ..Default::default()
         };
-        let Err(ServiceError::BadInput { issues, .. }) = o.check(Period::parse("2026S1").unwrap())
+        let now = "2026-12-01T00:00:00Z".parse().unwrap();
+        let Err(ServiceError::BadInput { issues, .. }) =
+            o.check(Period::parse("2026S1").unwrap(), now)
         else {
             panic!("refused")
         };
         let codes: Vec<&str> = issues.iter().map(|i| i.code.as_str()).collect();
         assert!(codes.contains(&"too_long") && codes.contains(&"empty"));
         assert!(codes.contains(&"invalid_number") && codes.contains(&"wrong_period_type"));
-        assert!(codes.contains(&"control_character") && codes.contains(&"too_many"));
+        assert!(codes.contains(&"invalid_character") && codes.contains(&"too_many"));
     }
 }

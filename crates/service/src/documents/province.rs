@@ -3,11 +3,11 @@
 //! targets, the innovation index, and annexes with every commune's figures and index rank.
 
 use innoreport_core::{Action, Period, PeriodType, Principal, Target};
-use innoreport_documents::{Annex, Block, Column, Document, Signer, Table, vn};
+use innoreport_documents::{Annex, Block, Column, Document, Table, vn};
 
 use super::{
-    DocumentOptions, deadline_sentence, number_line, percent, period_phrase, with_type,
-    without_type,
+    DocumentOptions, deadline_sentence, number_line, percent, period_phrase, read_at, signer_block,
+    with_type, without_type,
 };
 use crate::analysis::{AggregateQuery, ComplianceStatus, Level, aggregates, compliance_of};
 use crate::dashboard::{Dashboard, dashboard};
@@ -18,10 +18,10 @@ const ANNEX_COLUMNS: usize = 4;
 
 const SUBJECT: &str = "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số";
 
-/// "Quý IV/2026", "Năm 2026": a column header.
+/// "Quý IV năm 2026", "Năm 2026": a column header (it wraps between the quarter and the year).
 pub(super) fn period_label(period: Period) -> String {
     match period {
-        Period::Quarter(y, q) => format!("Quý {}/{y}", vn::roman(q.into())),
+        Period::Quarter(y, q) => format!("Quý {} năm {y}", vn::roman(q.into())),
         Period::Year(y) => format!("Năm {y}"),
         other => other.to_string(),
     }
@@ -156,7 +156,7 @@ fn headline_table(dash: &Dashboard, period: Period) -> Table {
         Column::text("Đơn vị", 3),
         Column::number(period_label(period), 3),
         Column::number(previous, 3),
-        Column::number("Tăng (+), giảm (-)", 3),
+        Column::number("Tăng, giảm", 3),
     ];
     if year {
         columns.push(Column::number("Tỷ lệ đạt kế hoạch (%)", 3));
@@ -185,17 +185,32 @@ fn headline_table(dash: &Dashboard, period: Period) -> Table {
     Table { columns, rows }
 }
 
-fn index_paragraph(dash: &Dashboard, period: Period) -> String {
+/// "tỉnh" or "thành phố", for a sentence about the province.
+fn unit_word(full_name: &str) -> &'static str {
+    if full_name.to_lowercase().starts_with("thành phố") {
+        "thành phố"
+    } else {
+        "tỉnh"
+    }
+}
+
+fn index_paragraph(dash: &Dashboard, period: Period, unit: &str) -> String {
     let mut text = match (dash.index_score, dash.index_rank) {
         (Some(score), Some(rank)) => format!(
-            "Chỉ số đổi mới sáng tạo {} của tỉnh đạt {} điểm, xếp thứ {}/{} tỉnh, thành phố có đủ số liệu.",
+            "Chỉ số đổi mới sáng tạo {} của {unit} đạt {} điểm, xếp thứ {}/{} tỉnh, thành phố có đủ số liệu.",
             period_phrase(period),
             vn::number(score),
             rank,
             dash.provinces_ranked
         ),
+        // The provinces' index compares provinces: with none scored, there is nothing to
+        // compare yet (too few provinces report, or their values do not differ).
+        _ if dash.provinces_ranked == 0 => format!(
+            "Chỉ số đổi mới sáng tạo cấp tỉnh {} chưa tính được: chưa có đủ số liệu của các tỉnh, thành phố để so sánh.",
+            period_phrase(period)
+        ),
         _ => format!(
-            "Chỉ số đổi mới sáng tạo {} của tỉnh chưa tính được do chưa đủ số liệu (cần số liệu của ít nhất 2/3 số chỉ tiêu của bộ chỉ số).",
+            "Chỉ số đổi mới sáng tạo {} của {unit} chưa tính được do {unit} chưa có số liệu của ít nhất 2/3 số chỉ tiêu của bộ chỉ số.",
             period_phrase(period)
         ),
     };
@@ -209,7 +224,7 @@ fn index_paragraph(dash: &Dashboard, period: Period) -> String {
             .map(|c| format!("{} ({} điểm)", c.name, vn::number_or_dash(c.score)))
             .collect();
         text.push_str(&format!(
-            " Trong tỉnh, {scored}/{} xã, phường có đủ số liệu để xếp hạng; dẫn đầu là {}. Xếp hạng chi tiết tại Phụ lục II.",
+            " Trong {unit}, {scored}/{} xã, phường có đủ số liệu để xếp hạng (số liệu của ít nhất 2/3 số chỉ tiêu của bộ chỉ số); dẫn đầu là {}. Xếp hạng chi tiết tại Phụ lục II.",
             dash.commune_index.len(),
             leaders.join(", ")
         ));
@@ -237,7 +252,10 @@ fn figures_annex(
     let communes: Vec<_> = view.reference.communes_of(code).collect();
     let indicators: Vec<&str> = dash.headline.iter().map(|h| h.indicator.as_str()).collect();
     let mut out = Vec::new();
-    for chunk in indicators.chunks(ANNEX_COLUMNS) {
+    for (n, chunk) in indicators.chunks(ANNEX_COLUMNS).enumerate() {
+        if n > 0 {
+            out.push(Block::Paragraph("(tiếp theo)".into()));
+        }
         let mut columns = vec![Column::number("TT", 2), Column::text("Xã, phường", 8)];
         let mut values = Vec::new();
         for i in chunk {
@@ -289,7 +307,8 @@ impl Service {
         period: Period,
         options: &DocumentOptions,
     ) -> Result<Document, ServiceError> {
-        options.check(period)?;
+        let options = &options.tidied();
+        options.check(period, self.now())?;
         // The report lists communes one by one: province roles and above.
         who.require(Action::Read, Target::Communes(code))?;
         let mut conn = self.conn()?;
@@ -324,26 +343,37 @@ impl Service {
 
         let mut s = Sections::new();
         let mut body = vec![Block::Paragraph(format!(
-            "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, {department} báo cáo kết quả {} trên địa bàn {} từ số liệu các xã, phường báo cáo qua hệ thống innoreport như sau:",
+            "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, {department} báo cáo kết quả {} trên địa bàn {} từ số liệu các xã, phường báo cáo trực tuyến (số liệu tổng hợp đến {}) như sau:",
             period_phrase(period),
             lower_first(&full_name),
+            read_at(view.now),
         ))];
         body.push(s.next("TÌNH HÌNH BÁO CÁO CỦA CÁC XÃ, PHƯỜNG"));
         body.extend(compliance_blocks(&view, who, code, period, as_of)?);
         body.push(s.next("KẾT QUẢ CÁC CHỈ TIÊU CHỦ YẾU"));
         body.push(Block::Paragraph(format!(
-            "Số liệu tổng hợp của tỉnh {} so với {}{}; số liệu từng xã, phường tại Phụ lục I.",
+            "Số liệu tổng hợp của {} {} so với {}{}; số liệu từng xã, phường tại Phụ lục I.{}",
+            unit_word(&full_name),
             period_phrase(period),
             period.previous().map_or_else(|| "kỳ trước".to_owned(), period_phrase),
             if period.kind() == PeriodType::Year {
                 " và với kế hoạch năm (tỷ lệ đạt: tổng thực hiện trên tổng kế hoạch của các xã có cả hai số liệu)"
             } else {
                 ""
+            },
+            if period.kind() == PeriodType::Year {
+                " Số liệu năm được tổng hợp từ các báo cáo quý và báo cáo năm theo quy tắc của từng chỉ tiêu (chỉ tiêu lũy kế cộng các quý, chỉ tiêu thời điểm lấy quý cuối có số liệu)."
+            } else {
+                ""
             }
         )));
         body.push(Block::Table(headline_table(&dash, period)));
         body.push(s.next("CHỈ SỐ ĐỔI MỚI SÁNG TẠO"));
-        body.push(Block::Paragraph(index_paragraph(&dash, period)));
+        body.push(Block::Paragraph(index_paragraph(
+            &dash,
+            period,
+            unit_word(&full_name),
+        )));
         body.push(Block::Paragraph(format!(
             "Trên đây là báo cáo kết quả thực hiện nhiệm vụ {SUBJECT} {} của {department}./.",
             period_phrase(period)
@@ -410,15 +440,14 @@ impl Service {
                     "Lưu: VT".into(),
                 ]
             }),
-            signer: Signer {
-                capacity: None,
-                title: options
-                    .signer_title
-                    .clone()
-                    .unwrap_or_else(|| "GIÁM ĐỐC".into()),
-                name: options.signer.clone(),
-            },
+            signer: signer_block(
+                None,
+                options.signer_title.as_deref(),
+                "GIÁM ĐỐC",
+                options.signer.as_deref(),
+            ),
             annexes,
+            created: Some(view.now),
         })
     }
 }

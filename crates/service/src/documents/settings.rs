@@ -99,7 +99,8 @@ impl Service {
             signer_title: input.signer_title.clone(),
             recipients: input.recipients.clone(),
             ..Default::default()
-        };
+        }
+        .tidied();
         if let Err(ServiceError::BadInput { issues, .. }) = checked.check_texts() {
             return Err(ServiceError::invalid("document settings", issues));
         }
@@ -112,9 +113,9 @@ impl Service {
         let settings = DocumentSettings {
             unit: code.to_owned(),
             province: province.clone(),
-            signer: input.signer.clone(),
-            signer_title: input.signer_title.clone(),
-            recipients: input.recipients.clone(),
+            signer: checked.signer.clone(),
+            signer_title: checked.signer_title.clone(),
+            recipients: checked.recipients.clone(),
             updated_by: who.subject.clone(),
             updated_at: now,
         };
