@@ -217,13 +217,21 @@ async fn demo_app() -> TestApp {
 async fn the_province_report_of_son_la_from_demo_data_says_what_the_api_serves() {
     let app = demo_app().await;
     let analyst = token(Role::ProvinceAnalyst, Some("14"), None);
-    let year = {
+    let (year, quarter) = {
         use chrono::Datelike;
-        (chrono::Utc::now() + chrono::Duration::hours(7)).year() - 1
+        let today = chrono::Utc::now() + chrono::Duration::hours(7);
+        (today.year() - 1, today.month().div_ceil(3))
     };
     // One instant for the document and the API (the deadline passes for both alike).
     let as_of = "2026-12-03T00:00:00Z";
-    for period in [year.to_string(), format!("{year}Q4"), format!("{year}Q3")] {
+    // (The demo's two years end with the current one: the current quarter has a same quarter a
+    // year before.)
+    for period in [
+        year.to_string(),
+        format!("{year}Q4"),
+        format!("{year}Q3"),
+        format!("{}Q{quarter}", year + 1),
+    ] {
         let annual = !period.contains('Q');
         let res = app
             .get_as(
@@ -242,8 +250,9 @@ async fn the_province_report_of_son_la_from_demo_data_says_what_the_api_serves()
             format!("năm {year}")
         } else {
             format!(
-                "quý {} năm {year}",
-                if period.ends_with('4') { "IV" } else { "III" }
+                "quý {} năm {}",
+                ["I", "II", "III", "IV"][period[5..].parse::<usize>().unwrap() - 1],
+                &period[..4]
             )
         };
         assert!(
@@ -351,7 +360,26 @@ async fn the_province_report_of_son_la_from_demo_data_says_what_the_api_serves()
                 );
                 assert_eq!(row[7], reporting);
             } else {
-                assert_eq!(row[6], reporting);
+                // The same quarter a year before, as /aggregates serves the province.
+                let last_year = period[..4].parse::<i32>().unwrap() - 1;
+                let before = format!("{last_year}Q{}", &period[5..]);
+                assert_eq!(headline[0][6], format!("Cùng kỳ năm {last_year}"));
+                let agg = app
+                    .get_as(
+                        &analyst,
+                        &format!(
+                            "/api/v1/aggregates?indicator={}&period={before}&level=province&province=14",
+                            h["indicator"].as_str().unwrap()
+                        ),
+                    )
+                    .await
+                    .json();
+                same(
+                    &row[6],
+                    &agg["items"][0]["value"],
+                    &format!("{what} {before}"),
+                );
+                assert_eq!(row[7], reporting);
             }
         }
 

@@ -375,7 +375,13 @@ fn deflate(stored: Vec<u8>) -> Result<Vec<u8>, DocumentError> {
         part.read_to_end(&mut bytes).map_err(|e| fail(&e))?;
         if name.starts_with("word/") && name.ends_with(".xml") {
             let xml = String::from_utf8(bytes).map_err(|e| fail(&e))?;
-            bytes = crate::order::schema_order(&xml).into_bytes();
+            let xml = crate::order::schema_order(&xml);
+            bytes = if name == "word/document.xml" {
+                crate::order::repeat_header_rows(&xml)
+            } else {
+                xml
+            }
+            .into_bytes();
         }
         output.start_file(name, options).map_err(|e| fail(&e))?;
         output.write_all(&bytes).map_err(|e| fail(&e))?;

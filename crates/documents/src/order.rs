@@ -178,6 +178,30 @@ pub fn schema_order(xml: &str) -> String {
     sort_children(&runs, "pPr", PARAGRAPH)
 }
 
+/// `xml` with the first row of every table marked as its header row (`w:tblHeader`), so a
+/// table that runs over a page repeats its column titles (docx-rs has no setter for it). The
+/// writer makes every row unsplittable, so each row has `<w:trPr><w:cantSplit /></w:trPr>`.
+pub fn repeat_header_rows(xml: &str) -> String {
+    const ROW: &str = "<w:trPr><w:cantSplit /></w:trPr>";
+    const HEADER: &str = "<w:trPr><w:cantSplit /><w:tblHeader /></w:trPr>";
+    let mut out = String::with_capacity(xml.len() + 64);
+    let mut rest = xml;
+    while let Some(t) = rest.find("<w:tbl>") {
+        let after = t + "<w:tbl>".len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // The first row's properties, unless the table ends (or another begins) first.
+        let next_table = rest.find("<w:tbl>").unwrap_or(rest.len());
+        if let Some(r) = rest.find(ROW).filter(|r| *r < next_table) {
+            out.push_str(&rest[..r]);
+            out.push_str(HEADER);
+            rest = &rest[r + ROW.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +213,15 @@ mod tests {
             schema_order(xml),
             r#"<w:p><w:pPr><w:spacing w:before="0" /><w:jc w:val="center" /><w:rPr><w:b /><w:sz w:val="24" /></w:rPr></w:pPr><w:r><w:rPr><w:b /><w:bCs /><w:i /><w:sz w:val="26" /><w:szCs w:val="26" /></w:rPr><w:t>x</w:t></w:r></w:p>"#
         );
+    }
+
+    #[test]
+    fn the_first_row_of_each_table_repeats_on_every_page() {
+        let row = "<w:tr><w:trPr><w:cantSplit /></w:trPr></w:tr>";
+        let xml = format!("<w:tbl>{row}{row}</w:tbl><w:tbl>{row}</w:tbl>");
+        let out = repeat_header_rows(&xml);
+        assert_eq!(out.matches("<w:tblHeader />").count(), 2);
+        assert!(out.starts_with("<w:tbl><w:tr><w:trPr><w:cantSplit /><w:tblHeader />"));
     }
 
     #[test]

@@ -145,7 +145,42 @@ fn compliance_blocks(
     Ok(out)
 }
 
-fn headline_table(dash: &Dashboard, period: Period) -> Table {
+/// A period and the province's value of each headline indicator in it.
+type HeadlineValues = (Period, Vec<Option<f64>>);
+
+/// The province's value of each headline indicator in the same quarter a year before (what
+/// `/aggregates?level=province` serves), for a quarterly report.
+fn same_quarter_last_year(
+    view: &View,
+    who: &Principal,
+    code: &str,
+    period: Period,
+    dash: &Dashboard,
+) -> Result<Option<HeadlineValues>, ServiceError> {
+    let Some(before) = period
+        .same_period_previous_year()
+        .filter(|_| period.kind() == PeriodType::Quarter)
+    else {
+        return Ok(None);
+    };
+    let mut values = Vec::new();
+    for h in &dash.headline {
+        let a = aggregates(
+            view,
+            who,
+            &AggregateQuery {
+                indicator: h.indicator.clone(),
+                period: before,
+                level: Level::Province,
+                province: Some(code.to_owned()),
+            },
+        )?;
+        values.push(a.rows.first().and_then(|r| r.value));
+    }
+    Ok(Some((before, values)))
+}
+
+fn headline_table(dash: &Dashboard, period: Period, last_year: Option<HeadlineValues>) -> Table {
     let year = period.kind() == PeriodType::Year;
     let previous = period
         .previous()
@@ -158,6 +193,9 @@ fn headline_table(dash: &Dashboard, period: Period) -> Table {
         Column::number(previous, 3),
         Column::number("Tăng, giảm", 3),
     ];
+    if let Some((before, _)) = &last_year {
+        columns.push(Column::number(format!("Cùng kỳ năm {}", before.year()), 3));
+    }
     if year {
         columns.push(Column::number("Tỷ lệ đạt kế hoạch (%)", 3));
     }
@@ -175,6 +213,9 @@ fn headline_table(dash: &Dashboard, period: Period) -> Table {
                 vn::number_or_dash(h.previous),
                 h.change.map_or_else(|| "-".to_owned(), vn::signed),
             ];
+            if let Some((_, values)) = &last_year {
+                row.push(vn::number_or_dash(values.get(i).copied().flatten()));
+            }
             if year {
                 row.push(vn::number_or_dash(h.target_attainment.map(|a| 100.0 * a)));
             }
@@ -355,7 +396,11 @@ impl Service {
             "Số liệu tổng hợp của {} {} so với {}{}; số liệu từng xã, phường tại Phụ lục I.{}",
             unit_word(&full_name),
             period_phrase(period),
-            period.previous().map_or_else(|| "kỳ trước".to_owned(), period_phrase),
+            match (period.previous(), period.same_period_previous_year()) {
+                (Some(p), Some(y)) if period.kind() == PeriodType::Quarter =>
+                    format!("{} và cùng kỳ {}", period_phrase(p), period_phrase(y)),
+                (p, _) => p.map_or_else(|| "kỳ trước".to_owned(), period_phrase),
+            },
             if period.kind() == PeriodType::Year {
                 " và với kế hoạch năm (tỷ lệ đạt: tổng thực hiện trên tổng kế hoạch của các xã có cả hai số liệu)"
             } else {
@@ -367,7 +412,8 @@ impl Service {
                 ""
             }
         )));
-        body.push(Block::Table(headline_table(&dash, period)));
+        let last_year = same_quarter_last_year(&view, who, code, period, &dash)?;
+        body.push(Block::Table(headline_table(&dash, period, last_year)));
         body.push(s.next("CHỈ SỐ ĐỔI MỚI SÁNG TẠO"));
         body.push(Block::Paragraph(index_paragraph(
             &dash,
