@@ -55,7 +55,8 @@ fn text(xml: &str) -> String {
     let mut out = String::new();
     for t in pieces(xml, "<w:t", "</w:t>") {
         if let Some(k) = t.find('>') {
-            out.push_str(&unescape(&t[k + 1..]));
+            // A no-break space reads as a space.
+            out.push_str(&unescape(&t[k + 1..]).replace('\u{a0}', " "));
         }
     }
     out

@@ -38,6 +38,10 @@ impl Layout {
     pub const NUMBER_SIZE: usize = 26;
     /// Table cells: 12 pt (tables of figures; the decree sets no size for them).
     pub const TABLE_SIZE: usize = 24;
+    /// Column titles: 11 pt.
+    pub const TABLE_HEADER_SIZE: usize = 22;
+    /// Space left and right inside a table cell: 1 mm.
+    pub const CELL_PADDING: usize = 57;
     /// The list of recipients: 11 pt.
     pub const RECIPIENT_SIZE: usize = 22;
     /// The width text may take between the margins.
@@ -173,7 +177,13 @@ fn table(t: &crate::Table) -> Table {
         .map(|c| Layout::TEXT_WIDTH * c.weight.max(1) as usize / total.max(1))
         .collect();
     let text_cell = |text: &str, width: usize, align: AlignmentType, bold: bool| {
-        let r = run(text, Layout::TABLE_SIZE);
+        // Column titles a point smaller, so narrow columns of figures keep "Quý III" whole.
+        let size = if bold {
+            Layout::TABLE_HEADER_SIZE
+        } else {
+            Layout::TABLE_SIZE
+        };
+        let r = run(text, size);
         cell(width)
             .vertical_align(VAlignType::Center)
             .add_paragraph(
@@ -218,6 +228,7 @@ fn table(t: &crate::Table) -> Table {
         .width(Layout::TEXT_WIDTH, WidthType::Dxa)
         .layout(TableLayoutType::Fixed)
         .align(TableAlignmentType::Center)
+        .margins(TableCellMargins::new().margin(0, Layout::CELL_PADDING, 0, Layout::CELL_PADDING))
 }
 
 fn blocks(mut docx: Docx, body: &[Block]) -> Docx {

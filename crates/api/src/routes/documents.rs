@@ -21,13 +21,15 @@ pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordproces
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
-    /// A quarter (`2026Q4`: a quarterly report) or a year (`2026`: an annual report).
+    /// A quarter (`2026Q4`: a quarterly report) or a year (`2026`: an annual report) that has
+    /// begun.
     #[param(value_type = String, example = "2026Q4")]
     pub period: Period,
     /// The registry number, 1 to 10 digits: `125` gives "Số: 125/BC-SKHCN" (left blank for the
     /// clerk when absent).
     pub number: Option<String>,
-    /// The date of issue (default: today in Vietnam), written "ngày 05 tháng 12 năm 2026".
+    /// The date of issue (default: today in Vietnam), written "ngày 05 tháng 12 năm 2026"; not
+    /// before the period begins, at most 31 days after today.
     #[param(value_type = Option<String>, format = Date, example = "2026-12-05")]
     pub date: Option<NaiveDate>,
     /// The signer's full name (default: left blank for the signer); at most 200 characters.

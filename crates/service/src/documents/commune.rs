@@ -103,7 +103,7 @@ impl Service {
         body.push(s.next("KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"));
         let mut columns = vec![
             Column::number("TT", 2),
-            Column::text("Chỉ tiêu", 10),
+            Column::text("Chỉ tiêu", 9),
             Column::text("Đơn vị", 3),
             Column::number(period_label(period), 3),
             Column::number(

@@ -20,6 +20,8 @@ use innoreport_documents::vn;
 use crate::ServiceError;
 use crate::analysis::{CommuneCompliance, Compliance, ComplianceStatus};
 
+/// A report may be dated at most this many days ahead (it is dated when it is signed).
+pub const MAX_DAYS_AHEAD: u64 = 31;
 /// At most this many recipients.
 pub const MAX_RECIPIENTS: usize = 20;
 /// At most this many characters in a recipient, the signer's name or title.
@@ -53,25 +55,30 @@ pub struct DocumentOptions {
 fn refused_char(c: char) -> bool {
     c.is_control()
         || !innoreport_documents::xml_char(c)
-        || matches!(c, '\u{FFFD}' | '\u{FDD0}'..='\u{FDEF}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{FFFD}' | '\u{FDD0}'..='\u{FDEF}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+        // Private use: nothing a reader's font shows.
+        || matches!(c, '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..)
         || (c as u32 & 0xFFFE) == 0xFFFE
+}
+
+/// A text with its spaces as a document writes them: one between words, none outside.
+fn tidy(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A recipient as the list shows it: without the dash the list adds before it and the `;` or
 /// `.` it adds after it.
 fn tidy_recipient(r: &str) -> String {
-    r.trim()
-        .trim_start_matches(['-', '–', '+', '•'])
-        .trim_end_matches([';', '.', ','])
-        .trim()
-        .to_owned()
+    let r = r.trim_start_matches(|c: char| matches!(c, '-' | '–' | '+' | '•') || c.is_whitespace());
+    let r = r.trim_end_matches(|c: char| matches!(c, ';' | '.' | ',' | ':') || c.is_whitespace());
+    tidy(r)
 }
 
 impl DocumentOptions {
     /// The options with their texts tidied: outer spaces trimmed, a recipient without the dash
     /// and the end mark the list writes itself.
     pub fn tidied(&self) -> DocumentOptions {
-        let trim = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_owned());
+        let trim = |s: &Option<String>| s.as_ref().map(|s| tidy(s));
         DocumentOptions {
             number: trim(&self.number),
             signer: trim(&self.signer),
@@ -96,6 +103,21 @@ impl DocumentOptions {
                 "period",
                 "future_period",
                 format!("period {period} has not begun: there is nothing to report yet"),
+            ));
+        }
+        let today = now
+            .with_timezone(&innoreport_core::period::vietnam_offset())
+            .date_naive();
+        if self
+            .date
+            .is_some_and(|d| d > today + chrono::Days::new(MAX_DAYS_AHEAD))
+        {
+            issues.push(Issue::new(
+                "date",
+                "too_far_ahead",
+                format!(
+                    "a report is dated when it is signed: at most {MAX_DAYS_AHEAD} days after today ({today})"
+                ),
             ));
         }
         if self.date.is_some_and(|d| d < period.first_day()) {
@@ -130,37 +152,37 @@ impl DocumentOptions {
 
     fn text_issues(&self) -> Vec<Issue> {
         let mut issues = Vec::new();
-        let mut text = |field: &str, value: &str, max: usize| {
+        let mut text = |field: &str, label: &str, value: &str, max: usize| {
             if value.trim().is_empty() {
-                issues.push(Issue::new(field, "empty", format!("{field} is empty")));
+                issues.push(Issue::new(field, "empty", format!("{label} is empty")));
             } else if value.chars().count() > max {
                 issues.push(Issue::new(
                     field,
                     "too_long",
-                    format!("{field} has more than {max} characters"),
+                    format!("{label} has more than {max} characters"),
                 ));
             } else if value.chars().any(refused_char) {
                 issues.push(Issue::new(
                     field,
                     "invalid_character",
                     format!(
-                        "{field} holds a character a document cannot show (a control, a noncharacter, U+FFFD or a bidirectional override)"
+                        "{label} holds a character a document cannot show (a control, a noncharacter, an invisible or private-use character, U+FFFD or a bidirectional override)"
                     ),
                 ));
             }
         };
         if let Some(s) = &self.signer {
-            text("signer", s, MAX_TEXT);
+            text("signer", "signer", s, MAX_TEXT);
         }
         if let Some(s) = &self.signer_title {
-            text("signer_title", s, MAX_TEXT);
+            text("signer_title", "signer_title", s, MAX_TEXT);
         }
         if let Some(list) = &self.recipients {
             if list.is_empty() {
-                text("recipients", "", MAX_TEXT);
+                text("recipients", "the list of recipients", "", MAX_TEXT);
             }
-            for r in list {
-                text("recipients", r, MAX_TEXT);
+            for (i, r) in list.iter().enumerate() {
+                text("recipients", &format!("recipient {}", i + 1), r, MAX_TEXT);
             }
             if list.len() > MAX_RECIPIENTS {
                 issues.push(Issue::new(
@@ -323,8 +345,9 @@ fn signer_block(
     default_title: &str,
     name: Option<&str>,
 ) -> innoreport_documents::Signer {
-    let title = title.unwrap_or(default_title).to_owned();
-    let upper = title.to_uppercase();
+    // Titles are written in capitals (Decree 30/2020, Appendix I).
+    let title = title.unwrap_or(default_title).to_uppercase();
+    let upper = title.clone();
     let mut capacity: Vec<String> = on_behalf_of_body.map(str::to_owned).into_iter().collect();
     if let Some(head) = upper.strip_prefix("PHÓ ") {
         capacity.push(format!("KT. {}", head.trim()));
@@ -383,6 +406,14 @@ mod tests {
         .tidied();
         assert_eq!(o.signer.as_deref(), Some("Nguyễn Văn An"));
         assert_eq!(o.recipients.unwrap(), ["UBND tỉnh", "Lưu: VT"]);
+        let o = DocumentOptions {
+            signer: Some("Nguyễn  Văn   An".into()),
+            recipients: Some(vec!["- - UBND tỉnh;;".into(), "Sở X:".into()]),
+            ..Default::default()
+        }
+        .tidied();
+        assert_eq!(o.signer.as_deref(), Some("Nguyễn Văn An"));
+        assert_eq!(o.recipients.unwrap(), ["UBND tỉnh", "Sở X"]);
         assert_eq!(number_line(Some("5"), "UBND"), "Số: 05/BC-UBND");
         assert_eq!(number_line(Some("00125"), "UBND"), "Số: 125/BC-UBND");
     }
@@ -405,12 +436,30 @@ mod tests {
         };
         let codes: Vec<&str> = issues.iter().map(|i| i.code.as_str()).collect();
         assert_eq!(codes, ["before_period", "invalid_number"]);
+        let late = DocumentOptions {
+            date: NaiveDate::from_ymd_opt(2027, 1, 2),
+            ..Default::default()
+        };
+        assert!(
+            late.check(Period::parse("2026Q4").unwrap(), now).is_err(),
+            "32 days ahead"
+        );
+        let signed_soon = DocumentOptions {
+            date: NaiveDate::from_ymd_opt(2027, 1, 1),
+            ..Default::default()
+        };
+        assert!(
+            signed_soon
+                .check(Period::parse("2026Q4").unwrap(), now)
+                .is_ok()
+        );
     }
 
     #[test]
     fn a_deputy_signs_on_behalf_of_the_head() {
         let s = signer_block(None, Some("Phó Giám đốc"), "GIÁM ĐỐC", Some("A"));
         assert_eq!(s.capacity.as_deref(), Some("KT. GIÁM ĐỐC"));
+        assert_eq!(s.title, "PHÓ GIÁM ĐỐC", "titles in capitals");
         let s = signer_block(
             Some("TM. ỦY BAN NHÂN DÂN"),
             Some("PHÓ CHỦ TỊCH"),

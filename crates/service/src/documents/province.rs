@@ -21,7 +21,8 @@ const SUBJECT: &str = "khoa học, công nghệ, đổi mới sáng tạo và ch
 /// "Quý IV năm 2026", "Năm 2026": a column header (it wraps between the quarter and the year).
 pub(super) fn period_label(period: Period) -> String {
     match period {
-        Period::Quarter(y, q) => format!("Quý {} năm {y}", vn::roman(q.into())),
+        // "Quý IV" holds together (a no-break space): a narrow column wraps after it.
+        Period::Quarter(y, q) => format!("Quý\u{a0}{} năm {y}", vn::roman(q.into())),
         Period::Year(y) => format!("Năm {y}"),
         other => other.to_string(),
     }
@@ -187,7 +188,7 @@ fn headline_table(dash: &Dashboard, period: Period, last_year: Option<HeadlineVa
         .map_or_else(|| "Kỳ trước".to_owned(), period_label);
     let mut columns = vec![
         Column::number("TT", 2),
-        Column::text("Chỉ tiêu", 10),
+        Column::text("Chỉ tiêu", 9),
         Column::text("Đơn vị", 3),
         Column::number(period_label(period), 3),
         Column::number(previous, 3),
