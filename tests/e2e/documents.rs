@@ -3,7 +3,6 @@
 //! as a docx reader would: the archive opened, the XML's tables and paragraphs taken apart.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -12,127 +11,8 @@ use innoreport_documents::vn;
 use innoreport_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
-use crate::support::{Answer, TestApp, assert_problem, at, error_codes, muong_la, token};
-
-const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
-/// A document read back.
-struct Docx {
-    document: String,
-    styles: String,
-    paragraphs: Vec<String>,
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
-/// Every `<tag …>…</tag>` piece of `xml`, in order (the tags do not nest in these documents).
-fn pieces<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = xml[from..].find(open).map(|i| i + from) {
-        let after = xml.as_bytes().get(i + open.len());
-        if !matches!(after, Some(b'>' | b' ')) {
-            from = i + open.len();
-            continue;
-        }
-        let Some(j) = xml[i..].find(close) else {
-            break;
-        };
-        out.push(&xml[i..i + j]);
-        from = i + j + close.len();
-    }
-    out
-}
-
-/// The text of a piece: its runs' texts joined.
-fn text(xml: &str) -> String {
-    let mut out = String::new();
-    for t in pieces(xml, "<w:t", "</w:t>") {
-        if let Some(k) = t.find('>') {
-            // A no-break space reads as a space.
-            out.push_str(&unescape(&t[k + 1..]).replace('\u{a0}', " "));
-        }
-    }
-    out
-}
-
-impl Docx {
-    fn read(answer: &Answer) -> Docx {
-        assert_eq!(answer.status, 200, "{}", answer.text());
-        assert_eq!(answer.content_type(), DOCX);
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(answer.body.clone())).unwrap();
-        let mut part = |name: &str| {
-            let mut s = String::new();
-            zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-            s
-        };
-        let document = part("word/document.xml");
-        let paragraphs = pieces(&document, "<w:p", "</w:p>")
-            .into_iter()
-            .map(text)
-            .filter(|t| !t.is_empty())
-            .collect();
-        Docx {
-            styles: part("word/styles.xml"),
-            document,
-            paragraphs,
-        }
-    }
-
-    /// Every table: rows of cell texts.
-    fn tables(&self) -> Vec<Vec<Vec<String>>> {
-        pieces(&self.document, "<w:tbl", "</w:tbl>")
-            .into_iter()
-            .map(|t| {
-                pieces(t, "<w:tr", "</w:tr>")
-                    .into_iter()
-                    .map(|r| {
-                        pieces(r, "<w:tc", "</w:tc>")
-                            .into_iter()
-                            .map(text)
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// The table whose header row starts with these cells.
-    fn table(&self, header: &[&str]) -> Vec<Vec<String>> {
-        self.tables()
-            .into_iter()
-            .find(|t| {
-                t.first().is_some_and(|h| {
-                    h.len() >= header.len() && h.iter().zip(header).all(|(a, b)| a == b)
-                })
-            })
-            .unwrap_or_else(|| panic!("no table headed {header:?}"))
-    }
-
-    fn tables_headed(&self, first: &str, second: &str) -> Vec<Vec<Vec<String>>> {
-        self.tables()
-            .into_iter()
-            .filter(|t| {
-                t.first()
-                    .is_some_and(|h| h.len() > 2 && h[0] == first && h[1] == second)
-            })
-            .collect()
-    }
-
-    fn paragraphs(&self) -> Vec<String> {
-        self.paragraphs.clone()
-    }
-
-    fn says(&self, s: &str) -> bool {
-        self.paragraphs.iter().any(|p| p.contains(s))
-    }
-}
+use crate::docx_reader::Docx;
+use crate::support::{TestApp, assert_problem, at, error_codes, muong_la, token};
 
 /// A figure of the document equals the API's value (as written: rounded to two decimals).
 fn same(written: &str, served: &Value, what: &str) {

@@ -15,6 +15,7 @@ mod chaos;
 mod contract;
 mod deploy;
 mod documents;
+mod docx_reader;
 mod imports;
 mod index;
 mod keys;
