@@ -6,8 +6,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use innoreport_core::Period;
+use innoreport_service::documents::DocumentOptions;
 use innoreport_service::documents::settings::{DocumentSettings, DocumentUnit, SettingsInput};
-use innoreport_service::documents::{Document, DocumentOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -78,19 +78,35 @@ impl utoipa::PartialSchema for DocxFile {
 
 impl utoipa::ToSchema for DocxFile {}
 
-/// Writes the document on the blocking pool and answers it as an attachment.
-async fn answer(
+/// Whose documents a path names.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Province,
+    Commune,
+}
+
+impl Unit {
+    fn of(self, code: &str) -> DocumentUnit<'_> {
+        match self {
+            Unit::Province => DocumentUnit::Province(code),
+            Unit::Commune => DocumentUnit::Commune(code),
+        }
+    }
+}
+
+/// Writes the unit's document on the blocking pool and answers it as an attachment.
+async fn download(
     state: &AppState,
-    name: String,
-    make: impl FnOnce(
-        &innoreport_service::Service,
-    ) -> Result<Document, innoreport_service::ServiceError>
-    + Send
-    + 'static,
+    auth: Auth,
+    code: String,
+    query: &DocumentQuery,
+    unit: Unit,
 ) -> Result<HttpResponse, ApiError> {
+    let (period, options) = (query.period, query.options());
+    let name = format!("bao_cao_{}_{}", safe(&code), safe(&period.to_string()));
     let bytes = state
         .call(move |s| {
-            let doc = make(s)?;
+            let doc = s.document(&auth.0, unit.of(&code), period, &options)?;
             innoreport_documents::docx(&doc)
                 .map_err(|e| innoreport_service::ServiceError::internal("writing a document", e))
         })
@@ -138,13 +154,7 @@ pub async fn province_document(
     code: web::Path<String>,
     query: Query<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (who, code) = (auth.0, code.into_inner());
-    let (period, options) = (query.period, query.options());
-    let name = format!("bao_cao_{}_{}", safe(&code), safe(&period.to_string()));
-    answer(&state, name, move |s| {
-        s.province_document(&who, &code, period, &options)
-    })
-    .await
+    download(&state, auth, code.into_inner(), &query, Unit::Province).await
 }
 
 /// A commune's report for a quarter or a year, as a Word document: whether its reports were in
@@ -171,13 +181,7 @@ pub async fn commune_document(
     code: web::Path<String>,
     query: Query<DocumentQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (who, code) = (auth.0, code.into_inner());
-    let (period, options) = (query.period, query.options());
-    let name = format!("bao_cao_{}_{}", safe(&code), safe(&period.to_string()));
-    answer(&state, name, move |s| {
-        s.commune_document(&who, &code, period, &options)
-    })
-    .await
+    download(&state, auth, code.into_inner(), &query, Unit::Commune).await
 }
 
 /// Who signs a unit's documents and to whom they go, unless a request says otherwise.
@@ -232,27 +236,20 @@ async fn get_settings(
     state: &AppState,
     auth: Auth,
     code: String,
-    province: bool,
+    unit: Unit,
 ) -> Result<HttpResponse, ApiError> {
-    let unit = code.clone();
+    let answer_unit = code.clone();
     let s = state
-        .call(move |s| {
-            let u = if province {
-                DocumentUnit::Province(&code)
-            } else {
-                DocumentUnit::Commune(&code)
-            };
-            s.document_settings(&auth.0, u)
-        })
+        .call(move |s| s.document_settings(&auth.0, unit.of(&code)))
         .await?;
-    Ok(HttpResponse::Ok().json(settings_out(unit, s)))
+    Ok(HttpResponse::Ok().json(settings_out(answer_unit, s)))
 }
 
 async fn put_settings(
     state: &AppState,
     auth: Auth,
     code: String,
-    province: bool,
+    unit: Unit,
     body: SettingsBody,
 ) -> Result<HttpResponse, ApiError> {
     let input = SettingsInput {
@@ -260,18 +257,11 @@ async fn put_settings(
         signer_title: body.signer_title,
         recipients: body.recipients,
     };
-    let unit = code.clone();
+    let answer_unit = code.clone();
     let s = state
-        .call_write(move |s| {
-            let u = if province {
-                DocumentUnit::Province(&code)
-            } else {
-                DocumentUnit::Commune(&code)
-            };
-            s.put_document_settings(&auth.0, u, &input)
-        })
+        .call_write(move |s| s.put_document_settings(&auth.0, unit.of(&code), &input))
         .await?;
-    Ok(HttpResponse::Ok().json(settings_out(unit, Some(s))))
+    Ok(HttpResponse::Ok().json(settings_out(answer_unit, Some(s))))
 }
 
 /// Who signs the department's report on a province and to whom it goes (read by whoever reads
@@ -293,7 +283,7 @@ pub async fn get_province_settings(
     auth: Auth,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    get_settings(&state, auth, code.into_inner(), true).await
+    get_settings(&state, auth, code.into_inner(), Unit::Province).await
 }
 
 /// Saves who signs the department's report on a province and to whom it goes (province admin);
@@ -318,7 +308,14 @@ pub async fn put_province_settings(
     code: web::Path<String>,
     body: web::Json<SettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put_settings(&state, auth, code.into_inner(), true, body.into_inner()).await
+    put_settings(
+        &state,
+        auth,
+        code.into_inner(),
+        Unit::Province,
+        body.into_inner(),
+    )
+    .await
 }
 
 /// Who signs a commune's report and to whom it goes (read by whoever reads the commune).
@@ -339,7 +336,7 @@ pub async fn get_commune_settings(
     auth: Auth,
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    get_settings(&state, auth, code.into_inner(), false).await
+    get_settings(&state, auth, code.into_inner(), Unit::Commune).await
 }
 
 /// Saves who signs a commune's report and to whom it goes (the commune's officer, or its
@@ -364,5 +361,12 @@ pub async fn put_commune_settings(
     code: web::Path<String>,
     body: web::Json<SettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put_settings(&state, auth, code.into_inner(), false, body.into_inner()).await
+    put_settings(
+        &state,
+        auth,
+        code.into_inner(),
+        Unit::Commune,
+        body.into_inner(),
+    )
+    .await
 }

@@ -7,12 +7,11 @@ use innoreport_documents::{Block, Column, Document, Table, vn};
 
 use super::province::{Sections, lower_first, period_label};
 use super::{
-    DocumentOptions, deadline_sentence, number_line, period_phrase, with_type, without_type,
+    DocumentOptions, SUBJECT, deadline_sentence, number_line, period_phrase, with_type,
+    without_type,
 };
 use crate::analysis::{compliance_of, zero_sign};
 use crate::{Service, ServiceError, View};
-
-const SUBJECT: &str = "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số";
 
 /// The commune's value of `indicator` for `period` (what `/aggregates` serves at commune level).
 fn value(view: &View, indicator: &str, period: Period, row: usize) -> Option<f64> {
@@ -74,7 +73,7 @@ impl Service {
             "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, Ủy ban nhân dân {} báo cáo kết quả {} (số liệu tính đến {}) như sau:",
             lower_first(&name),
             period_phrase(period),
-            super::read_at(view.now)
+            super::instant(view.now)
         ))];
         body.push(s.next("TÌNH HÌNH BÁO CÁO"));
         for d in view

@@ -22,6 +22,9 @@ use crate::analysis::{CommuneCompliance, Compliance, ComplianceStatus};
 
 /// A report may be dated at most this many days ahead (it is dated when it is signed).
 pub const MAX_DAYS_AHEAD: u64 = 31;
+/// What every report is about (its excerpt and its opening and closing sentences).
+const SUBJECT: &str = "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số";
+
 /// At most this many recipients.
 pub const MAX_RECIPIENTS: usize = 20;
 /// At most this many characters in a recipient, the signer's name or title.
@@ -215,6 +218,26 @@ impl DocumentOptions {
     }
 }
 
+impl crate::Service {
+    /// The report of a province (the department's) or of a commune.
+    pub fn document(
+        &self,
+        who: &innoreport_core::Principal,
+        unit: settings::DocumentUnit<'_>,
+        period: Period,
+        options: &DocumentOptions,
+    ) -> Result<Document, ServiceError> {
+        match unit {
+            settings::DocumentUnit::Province(code) => {
+                self.province_document(who, code, period, options)
+            }
+            settings::DocumentUnit::Commune(code) => {
+                self.commune_document(who, code, period, options)
+            }
+        }
+    }
+}
+
 /// A report covers a quarter or a year.
 fn check_period(period: Period) -> Result<(), ServiceError> {
     match period.kind() {
@@ -347,9 +370,8 @@ fn signer_block(
 ) -> innoreport_documents::Signer {
     // Titles are written in capitals (Decree 30/2020, Appendix I).
     let title = title.unwrap_or(default_title).to_uppercase();
-    let upper = title.clone();
     let mut capacity: Vec<String> = on_behalf_of_body.map(str::to_owned).into_iter().collect();
-    if let Some(head) = upper.strip_prefix("PHÓ ") {
+    if let Some(head) = title.strip_prefix("PHÓ ") {
         capacity.push(format!("KT. {}", head.trim()));
     }
     innoreport_documents::Signer {
@@ -357,11 +379,6 @@ fn signer_block(
         title,
         name: name.map(str::to_owned),
     }
-}
-
-/// When the figures were read, for the opening sentence.
-fn read_at(now: DateTime<Utc>) -> String {
-    instant(now)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use innoreport_core::{Action, Period, PeriodType, Principal, Target};
 use innoreport_documents::{Annex, Block, Column, Document, Table, vn};
 
 use super::{
-    DocumentOptions, deadline_sentence, number_line, percent, period_phrase, read_at, signer_block,
+    DocumentOptions, SUBJECT, deadline_sentence, number_line, percent, period_phrase, signer_block,
     with_type, without_type,
 };
 use crate::analysis::{AggregateQuery, ComplianceStatus, Level, aggregates, compliance_of};
@@ -15,8 +15,6 @@ use crate::{Service, ServiceError, View};
 
 /// How many indicators one annex table holds side by side (the page is portrait).
 const ANNEX_COLUMNS: usize = 4;
-
-const SUBJECT: &str = "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số";
 
 /// "Quý IV năm 2026", "Năm 2026": a column header (it wraps between the quarter and the year).
 pub(super) fn period_label(period: Period) -> String {
@@ -388,7 +386,7 @@ impl Service {
             "Thực hiện chế độ báo cáo định kỳ về {SUBJECT}, {department} báo cáo kết quả {} trên địa bàn {} từ số liệu các xã, phường báo cáo trực tuyến (số liệu tổng hợp đến {}) như sau:",
             period_phrase(period),
             lower_first(&full_name),
-            read_at(view.now),
+            super::instant(view.now),
         ))];
         body.push(s.next("TÌNH HÌNH BÁO CÁO CỦA CÁC XÃ, PHƯỜNG"));
         body.extend(compliance_blocks(&view, who, code, period, as_of)?);
