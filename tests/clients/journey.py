@@ -149,4 +149,23 @@ sheet = openpyxl.load_workbook(io.BytesIO(xlsx.payload.read())).active
 check(len(sheet.title) <= 31 and sheet.title.endswith(PERIOD), f"the sheet is named with its whole period: {sheet.title}")
 values = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=4).value for r in range(2, sheet.max_row + 1)}
 check(all(values[u] == v or (values[u] is None and v is None) for u, v in by_unit.items()), "the workbook aggregate equals the JSON one")
+
+# The analyst: the communes' plan completion (the demo's plans) as JSON, CSV and xlsx, with the
+# same counts; the totals recomputed from the rows.
+http = analyst.get_httpx_client()
+progress_url = f"/api/v1/plans/progress?province=14&period={PERIOD}"
+progress = http.get(progress_url).json()
+communes = progress["communes"]
+check(len(communes) == 75 and progress["communes_with_plan"] == 75, "every commune of Sơn La has the template's plan")
+for key in ["tasks", "completed", "in_progress", "not_started", "not_feasible", "not_reported", "overdue"]:
+    check(sum(c[key] for c in communes) == progress["totals"][key], f"the communes' {key} add up to the total")
+frame = pandas.read_csv(io.StringIO(http.get(progress_url + "&format=csv").text.lstrip("\ufeff")), dtype={"commune": str})
+check(len(frame) == 75 and int(frame["completed"].sum()) == progress["totals"]["completed"], "the CSV completion equals the JSON")
+rates = {c["commune"]: c["completion_rate"] for c in communes}
+check(all(abs(r.completion_rate - rates[r.commune]) < 1e-9 for r in frame.itertuples()), "the CSV rates equal the JSON")
+book = openpyxl.load_workbook(io.BytesIO(http.get(progress_url + "&format=xlsx&lang=vi").content)).active
+headers = [c.value for c in book[1]]
+check(book.max_row == 76 and "Tỷ lệ hoàn thành" in headers, "the workbook has every commune, headers in Vietnamese")
+feedback = pandas.read_csv(io.StringIO(http.get(f"/api/v1/plans/feedback?province=14&period={PERIOD}&format=csv").text.lstrip("\ufeff")), dtype={"commune": str})
+check(set(feedback["kind"]) <= {"difficulty", "proposal"}, f"{len(feedback)} difficulties and proposals read with pandas")
 print("journey: every step passed")

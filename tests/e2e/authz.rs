@@ -183,6 +183,13 @@ fn send(method: &'static str, path: String, body: Value) -> Request {
     }
 }
 
+/// A commune's own plan for 2026, as the matrix writes it (tasks of its own, outside the
+/// template's codes).
+fn matrix_plan(cell: usize) -> Value {
+    json!({"title": format!("Kế hoạch {cell}"), "sections": [{"code": "X", "title": "Nhiệm vụ riêng"}],
+           "tasks": [{"code": "X.1", "section": "X", "title": "Việc riêng", "lead": "UBND xã", "timeframe": "Năm 2026"}]})
+}
+
 const DS: &str = "dmst-quarterly";
 const READ_PERIOD: &str = "2025Q4";
 
@@ -380,6 +387,93 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
                     "/api/v1/documents/commune/{c}?period={READ_PERIOD}"
                 ))
             }),
+        ),
+        // Plans: a commune's plan is its own data; the province's views of every commune's tasks
+        // are the ranking of its communes (never a commune officer's).
+        "GET /api/v1/plans" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/plans".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/plans?province={p}"))
+            }));
+            v.extend(communes(&|c| get(format!("/api/v1/plans?commune={c}"))));
+            (Act::Read, v)
+        }
+        "GET /api/v1/plans/{owner}/{code}/{year}" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/plans/commune/{c}/2026"))),
+        ),
+        "GET /api/v1/plans/{owner}/{code}/{year}/revisions" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/plans/commune/{c}/2026/revisions"))),
+        ),
+        "PUT /api/v1/plans/{owner}/{code}/{year}" => (
+            Act::Submit,
+            communes(&|c| {
+                send(
+                    "PUT",
+                    format!("/api/v1/plans/commune/{c}/2026"),
+                    matrix_plan(cell),
+                )
+            }),
+        ),
+        "POST /api/v1/plans/{owner}/{code}/{year}/import" => (
+            Act::Submit,
+            communes(&|c| {
+                let mut req = send(
+                    "POST",
+                    format!("/api/v1/plans/commune/{c}/2026/import"),
+                    Value::Null,
+                );
+                req.body = None;
+                req.csv = Some(format!(
+                    "STT,Nội dung,Cơ quan chủ trì,Thời gian thực hiện\nX,Nhiệm vụ riêng,,\n1,Việc {cell},Phòng Văn hóa - Xã hội,Quý IV/2026\n"
+                ));
+                req
+            }),
+        ),
+        "POST /api/v1/plans/commune/{code}/{year}/adopt" => (
+            Act::Submit,
+            communes(&|c| {
+                send(
+                    "POST",
+                    format!("/api/v1/plans/commune/{c}/2026/adopt"),
+                    json!({}),
+                )
+            }),
+        ),
+        "POST /api/v1/plans/{owner}/{code}/{year}/review" => (
+            Act::Review,
+            communes(&|c| {
+                send(
+                    "POST",
+                    format!("/api/v1/plans/commune/{c}/2026/review"),
+                    json!({"action": "reopen", "comment": "matrix"}),
+                )
+            }),
+        ),
+        "GET /api/v1/plans/progress" => (
+            Act::Read,
+            provinces(Scope::Ranks, &|p| {
+                get(format!("/api/v1/plans/progress?province={p}&period=2026"))
+            }),
+        ),
+        "GET /api/v1/plans/feedback" => (
+            Act::Read,
+            provinces(Scope::Ranks, &|p| {
+                get(format!(
+                    "/api/v1/plans/feedback?province={p}&period={READ_PERIOD}"
+                ))
+            }),
+        ),
+        "GET /api/v1/plans/tasks/{code}" => (
+            Act::Read,
+            provinces(Scope::Ranks, &|p| {
+                get(format!("/api/v1/plans/tasks/I.1?province={p}&period=2026"))
+            }),
+        ),
+        "GET /api/v1/plans/progress/{commune}" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/plans/progress/{c}?period=2026"))),
         ),
         "GET /api/v1/reports" => {
             let mut v = vec![(Scope::Any, get("/api/v1/reports".into()))];
@@ -723,6 +817,37 @@ async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
             )
             .await;
         assert_eq!(res.status, 201, "seed login: {}", res.text());
+    }
+    // And plans: each province's published template for 2026, and each commune's plan.
+    for p in at.province {
+        let template = json!({"title": "Mẫu kế hoạch 2026", "sections": [{"code": "I", "title": "Thể chế"}],
+            "tasks": [{"code": "I.1", "section": "I", "title": "Tuyên truyền", "lead": "Phòng Văn hóa - Xã hội", "timeframe": "Năm 2026"}]});
+        let res = app
+            .put_json(
+                &admin,
+                &format!("/api/v1/plans/province/{p}/2026"),
+                &template,
+            )
+            .await;
+        assert_eq!(res.status, 200, "seed template: {}", res.text());
+        let res = app
+            .post_json(
+                Some(&admin),
+                &format!("/api/v1/plans/province/{p}/2026/review"),
+                &json!({"action": "approve"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "publish template: {}", res.text());
+    }
+    for c in &at.communes {
+        let res = app
+            .put_json(
+                &admin,
+                &format!("/api/v1/plans/commune/{c}/2026"),
+                &matrix_plan(0),
+            )
+            .await;
+        assert_eq!(res.status, 200, "seed plan: {}", res.text());
     }
     let framework = app.get_as(&admin, "/api/v1/index/framework").await.json();
 

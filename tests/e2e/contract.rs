@@ -33,6 +33,11 @@ fn valid(name: &str) -> &'static str {
         "signer" => "Nguyễn Văn A",
         "signer_title" => "GIÁM ĐỐC",
         "recipients" => "Lưu: VT",
+        "owner" => "commune",
+        "table" => "sections",
+        "title" => "Kế hoạch năm 2026",
+        "last_year" => "2026",
+        "base_revision" => "1",
         other => panic!("no valid value for the query parameter {other}: add one"),
     }
 }
@@ -42,6 +47,7 @@ fn valid(name: &str) -> &'static str {
 fn bad(name: &str) -> String {
     match name {
         "signer" | "signer_title" | "recipients" => "x".repeat(201),
+        "title" => "x".repeat(301),
         _ => "garbage%21".to_owned(),
     }
 }
@@ -74,6 +80,7 @@ async fn every_documented_query_parameter_refuses_a_bad_value_naming_it() {
                 .replace("{period}", "2026")
                 .replace("{commune}", "03808")
                 .replace("{year}", "2026")
+                .replace("{owner}", "commune")
                 .replace("{entity_set}", "CommuneValues");
             for (name, _) in &params {
                 if *name == "cursor" {

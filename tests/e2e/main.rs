@@ -24,6 +24,7 @@ mod limits;
 mod odata;
 mod openapi;
 mod pages;
+mod plans;
 mod reference;
 mod reports;
 mod security;

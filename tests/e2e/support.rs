@@ -247,7 +247,7 @@ impl TestApp {
         token: Option<&str>,
         path: &str,
         content_type: &str,
-        body: &str,
+        body: impl AsRef<[u8]>,
     ) -> Answer {
         let mut req = self
             .client
@@ -256,7 +256,12 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        read(req.send_body(body.to_owned()).await.expect("answered")).await
+        read(
+            req.send_body(body.as_ref().to_vec())
+                .await
+                .expect("answered"),
+        )
+        .await
     }
 
     /// Any method, with an optional token and JSON body.

@@ -45,6 +45,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
         (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
         (name = "documents", description = "Report documents (báo cáo) in the layout of Decree 30/2020/NĐ-CP, as Word files written from the data"),
+        (name = "plans", description = "Plans (kế hoạch) of communes and templates of provinces, their tasks, the progress communes report on them and what the province sees of it"),
         (name = "index", description = "The innovation index: scores, ranks, uncertainty, what-if, framework"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "odata", description = "A read-only OData feed for BI tools (Power BI, Excel): the analytics table, reports, communes and indicators"),
@@ -255,6 +256,17 @@ where
                 .service(documents::put_province_settings)
                 .service(documents::get_commune_settings)
                 .service(documents::put_commune_settings)
+                .service(plan_views::plan_progress)
+                .service(plan_views::commune_tasks)
+                .service(plan_views::task_across)
+                .service(plan_views::plan_feedback)
+                .service(plans::list_plans)
+                .service(plans::get_plan)
+                .service(plans::put_plan)
+                .service(plans::import_plan)
+                .service(plans::adopt_template)
+                .service(plans::review_plan)
+                .service(plans::plan_revisions)
                 .service(index::get_index)
                 .service(index::get_index_csv)
                 .service(index::get_index_xlsx)

@@ -10,7 +10,9 @@ pub mod codes;
 pub mod dataset;
 pub mod period;
 pub mod periods;
+pub mod plans;
 pub mod report;
+pub mod timeframe;
 pub mod validation;
 
 pub use access::{Action, Denied, Principal, Role, Scope, Target, allows, may_ever};
@@ -24,3 +26,4 @@ pub use period::{Period, PeriodError, PeriodType};
 pub use report::{
     LockReason, ReportStatus, ReviewAction, Timeliness, lock_reason, review_transition,
 };
+pub use timeframe::Timeframe;

@@ -84,6 +84,8 @@ pub fn generate(
             .filter(|c| province.is_none_or(|p| c.province_code == p))
             .map(|c| (c.code, c.province_code))
             .collect();
+    // The sample plans first: the communes' reports state progress on their tasks.
+    crate::plans::samples::seed(&mut *store.conn()?, catalog, &communes, now)?;
     let jobs = match store.backend() {
         innoreport_store::Backend::Sqlite => 1,
         _ => jobs.clamp(1, 16),
@@ -156,6 +158,7 @@ fn fill_commune(
     let this_year = Period::parse(&now.format("%Y").to_string())
         .map(|p| p.year())
         .unwrap_or(2026);
+    let plan = crate::plans::commune_plan_body(conn, commune, 2026)?;
     for year in (this_year - years + 1)..=this_year {
         let growth = 1.0 + 0.1 * (year - this_year + years) as f64;
         let mut periods: Vec<(Period, &str)> = Period::quarters_of(year)
@@ -219,7 +222,21 @@ fn fill_commune(
                 comment: Some("Dữ liệu minh họa (demo)".into()),
                 base_revision: None,
                 author: "demo".into(),
+                progress: Default::default(),
             };
+            // Quarterly reports of the plan's year state progress on its tasks.
+            if let (Some(plan), PeriodType::Quarter) = (&plan, period.kind())
+                && plan.covers(period.year())
+            {
+                let part = crate::plans::samples::demo_progress(
+                    plan,
+                    period.index(),
+                    profile.innovation,
+                    seed ^ commune.parse::<u64>().unwrap_or(0),
+                );
+                sub.progress.tasks = part.tasks.into_iter().map(|(k, v)| (k, Some(v))).collect();
+                sub.progress.texts = part.texts.into_iter().map(|(k, v)| (k, Some(v))).collect();
+            }
             match store_submission(conn, catalog, &sub, received, false) {
                 Ok(done) if done.outcome == Outcome::Unchanged => report.unchanged += 1,
                 Ok(_) => report.reports += 1,
@@ -233,6 +250,7 @@ fn fill_commune(
             }
             if let Some((code, value, at)) = correction.filter(|c| c.2 <= now) {
                 sub.changes = BTreeMap::from([(code.to_owned(), Some(value))]);
+                sub.progress = Default::default();
                 sub.comment = Some("Điều chỉnh số liệu (demo correction)".into());
                 match store_submission(conn, catalog, &sub, at, false) {
                     Ok(done) if done.outcome == Outcome::Unchanged => {}

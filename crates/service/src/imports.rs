@@ -244,6 +244,10 @@ impl<'de> serde::Deserialize<'de> for StrictDraft {
             values: BTreeMap<String, serde_json::Value>,
             comment: Option<String>,
             base_revision: Option<i32>,
+            #[serde(default)]
+            tasks: BTreeMap<String, serde_json::Value>,
+            #[serde(default)]
+            texts: BTreeMap<String, serde_json::Value>,
         }
         let f = Fields::deserialize(d)?;
         Ok(StrictDraft(Draft {
@@ -253,6 +257,8 @@ impl<'de> serde::Deserialize<'de> for StrictDraft {
             values: f.values,
             comment: f.comment,
             base_revision: f.base_revision,
+            tasks: f.tasks,
+            texts: f.texts,
         }))
     }
 }

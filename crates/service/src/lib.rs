@@ -27,6 +27,7 @@ pub mod keys;
 pub mod live;
 pub mod operators;
 pub mod passwords;
+pub mod plans;
 pub mod reference;
 pub mod reports;
 pub mod review;

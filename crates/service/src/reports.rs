@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use innoreport_core::plans::{Progress, ProgressChanges};
 use innoreport_core::validation::{
     self, Changes, Issue, OUTLIER_THRESHOLD, Values, check_parts, merge, modified_z_score,
 };
@@ -43,6 +44,12 @@ pub struct Draft {
     pub comment: Option<String>,
     /// The revision the client last saw (0: expects no report yet).
     pub base_revision: Option<i32>,
+    /// Plan task code → progress object, or null to remove the task's progress.
+    #[serde(default)]
+    pub tasks: BTreeMap<String, serde_json::Value>,
+    /// `highlights`, `difficulties`, `proposals` → text, or null to clear it.
+    #[serde(default)]
+    pub texts: BTreeMap<String, serde_json::Value>,
 }
 
 /// A submission checked field by field, ready for its transaction.
@@ -58,6 +65,8 @@ pub struct Submission {
     pub comment: Option<String>,
     pub base_revision: Option<i32>,
     pub author: String,
+    /// The changes to the plan part (tasks' progress and the three texts).
+    pub progress: ProgressChanges,
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +149,14 @@ pub fn check(
         }
     };
     let (changes, value_issues) = validation::check_values(catalog, dataset, &draft.values);
-    issues.extend(value_issues);
+    // A submission of tasks' progress or texts alone changes no value.
+    let states_plan = !draft.tasks.is_empty() || !draft.texts.is_empty();
+    issues.extend(
+        value_issues
+            .into_iter()
+            .filter(|i| !(states_plan && i.field == "values" && i.code == "empty")),
+    );
+    let progress = crate::plans::check_progress(&draft.tasks, &draft.texts, &mut issues);
     match (commune, province, period) {
         (Some(commune), Some(province), Some(period)) => Ok(Checked::Ready(Box::new(Submission {
             dataset: dataset.clone(),
@@ -152,6 +168,7 @@ pub fn check(
             comment: draft.comment.clone().filter(|c| !c.trim().is_empty()),
             base_revision: draft.base_revision,
             author: who.subject.clone(),
+            progress,
         }))),
         _ => Ok(Checked::Invalid(issues)),
     }
@@ -214,6 +231,8 @@ pub struct Submitted {
 pub struct ReportNow {
     pub report: ReportView,
     pub facts: Facts,
+    /// The plan part (tasks' progress and texts), when it was read (a single report, not a list).
+    pub progress: Option<Progress>,
 }
 
 impl ReportNow {
@@ -230,7 +249,11 @@ impl ReportNow {
                 report.id, report.dataset, report.period
             ))
         })?;
-        Ok(ReportNow { report, facts })
+        Ok(ReportNow {
+            report,
+            facts,
+            progress: None,
+        })
     }
 }
 
@@ -429,27 +452,44 @@ fn decide(
         .map(|r| r.values.clone())
         .unwrap_or_default();
     let merged = merge(&current, &sub.changes);
-
+    // The plan part is read, and written, only by a submission that changes it, under the lock.
+    let carries_progress = !sub.progress.is_empty();
+    if carries_progress && mode == Mode::IfUnchanged {
+        return Err(Stop::NeedsLock);
+    }
     let mut issues = sub.field_issues.clone();
+    let (current_progress, merged_progress) = if carries_progress {
+        let current = match &existing {
+            Some(r) => crate::plans::stored_progress(conn, r.id, r.revision).map_err(refused)?,
+            None => Progress::default(),
+        };
+        issues.extend(crate::plans::check_task_codes(conn, sub).map_err(refused)?);
+        let merged = sub.progress.apply(&current);
+        (current, merged)
+    } else {
+        (Progress::default(), Progress::default())
+    };
     issues.extend(check_parts(catalog, &sub.dataset, &merged));
-    if existing.is_none() && merged.is_empty() && issues.is_empty() {
+    if existing.is_none() && merged.is_empty() && merged_progress.is_empty() && issues.is_empty() {
         issues.push(Issue::new(
             "values",
             "empty",
-            "a new report needs at least one value",
+            "a new report needs at least one value (or a task's progress or a text)",
         ));
     }
     if !issues.is_empty() {
         return Err(refused(ServiceError::invalid("report", issues)));
     }
     // An identical re-submission is a harmless retry: answer the current revision.
-    if existing.is_some() && current == merged {
+    if existing.is_some() && current == merged && current_progress == merged_progress {
         let Some(report) = store::get_report(conn, dataset, &period, &sub.commune)? else {
             return Ok(None);
         };
+        let mut report = ReportNow::at(catalog, report, now).map_err(refused)?;
+        report.progress = carries_progress.then_some(merged_progress);
         return Ok(Some(Submitted {
             outcome: Outcome::Unchanged,
-            report: ReportNow::at(catalog, report, now).map_err(refused)?,
+            report,
             warnings: Vec::new(),
         }));
     }
@@ -509,6 +549,10 @@ fn decide(
         }
         _ => store::write_revision(conn, &new)?,
     };
+    if carries_progress && merged_progress != current_progress {
+        crate::plans::write_progress(conn, written.report_id, written.revision, &merged_progress)
+            .map_err(refused)?;
+    }
     if let Some(o) = &opening {
         // The opening joins the report's review history, as the reopening it is.
         store::record_review(
@@ -539,13 +583,15 @@ fn decide(
         comment: sub.comment.clone(),
         values: merged,
     };
+    let mut report = ReportNow::at(catalog, report, now).map_err(refused)?;
+    report.progress = carries_progress.then_some(merged_progress);
     Ok(Some(Submitted {
         outcome: if existing.is_some() {
             Outcome::Updated
         } else {
             Outcome::Created
         },
-        report: ReportNow::at(catalog, report, now).map_err(refused)?,
+        report,
         warnings,
     }))
 }

@@ -1,6 +1,7 @@
 //! Reading reports (one, a list, revisions, review records) and the province's review: approve,
 //! return, unapprove, reopen — and opening a report the commune never filed before its lock.
 
+use innoreport_core::plans::{Progress, progress_diff};
 use innoreport_core::validation::Issue;
 use innoreport_core::{
     Action, CommuneCode, Period, Principal, ReportStatus, ReviewAction, Target, review_transition,
@@ -29,6 +30,9 @@ pub enum Reviewed {
     /// The report was never filed: it is now open for the commune to file (late).
     Opened(Opening),
 }
+
+/// The plan part's changes of one revision: `(field, old, new)`.
+pub type TextChanges = Vec<(String, Option<String>, Option<String>)>;
 
 impl Service {
     /// The province of `commune` once `who` may do `action` on it (404 for unknown communes).
@@ -71,7 +75,11 @@ impl Service {
         commune: &str,
     ) -> Result<ReportNow, ServiceError> {
         let report = self.find_report(who, dataset, period, commune)?;
-        ReportNow::at(&*self.current_catalog()?, report, self.now())
+        let progress =
+            crate::plans::stored_progress(&mut *self.conn()?, report.id, report.revision)?;
+        let mut now = ReportNow::at(&*self.current_catalog()?, report, self.now())?;
+        now.progress = Some(progress);
+        Ok(now)
     }
 
     fn find_report(
@@ -92,17 +100,34 @@ impl Service {
         })
     }
 
-    /// Every revision of a report, oldest first.
+    /// Every revision of a report, oldest first, with the changes each made to the plan part.
     pub fn revisions(
         &self,
         who: &Principal,
         dataset: &str,
         period: &str,
         commune: &str,
-    ) -> Result<(ReportView, Vec<RevisionView>), ServiceError> {
+    ) -> Result<(ReportView, Vec<RevisionView>, Vec<TextChanges>), ServiceError> {
         let report = self.find_report(who, dataset, period, commune)?;
-        let revisions = store::list_revisions(&mut *self.conn()?, report.id)?;
-        Ok((report, revisions))
+        let mut conn = self.conn()?;
+        let revisions = store::list_revisions(&mut conn, report.id)?;
+        // The plan part's changes, revision by revision (a revision without a stored part keeps
+        // the one before).
+        let history = innoreport_store::plans::progress_history(&mut conn, report.id)?;
+        let mut before = Progress::default();
+        let mut texts = Vec::new();
+        for r in &revisions {
+            match history.iter().find(|(n, _)| *n == r.number) {
+                Some((_, body)) => {
+                    let after =
+                        crate::plans::decode_progress(&format!("report {}", report.id), body)?;
+                    texts.push(progress_diff(&before, &after));
+                    before = after;
+                }
+                None => texts.push(Vec::new()),
+            }
+        }
+        Ok((report, revisions, texts))
     }
 
     /// Every review action on a report, oldest first.

@@ -232,6 +232,46 @@ diesel::table! {
 
 diesel::joinable!(report_reviews -> reports (report_id));
 
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        owner -> Text,
+        unit -> Text,
+        province_code -> Text,
+        first_year -> Integer,
+        last_year -> Integer,
+        revision -> Integer,
+        status -> Text,
+        body -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_revisions (plan_id, number) {
+        plan_id -> BigInt,
+        number -> Integer,
+        action -> Text,
+        author -> Text,
+        at -> Timestamp,
+        comment -> Nullable<Text>,
+        status -> Text,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    report_progress (report_id, revision) {
+        report_id -> BigInt,
+        revision -> Integer,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(plan_revisions -> plans (plan_id));
+diesel::joinable!(report_progress -> reports (report_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     provinces,
     communes,
@@ -251,4 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     integration_keys,
     document_settings,
+    plans,
+    plan_revisions,
+    report_progress,
 );

@@ -47,6 +47,16 @@ pub enum ChangeAction {
     KeyRevoke,
     #[serde(rename = "documents.settings")]
     DocumentsSettings,
+    #[serde(rename = "plan.edit")]
+    PlanEdit,
+    #[serde(rename = "plan.import")]
+    PlanImport,
+    #[serde(rename = "plan.adopt")]
+    PlanAdopt,
+    #[serde(rename = "plan.approve")]
+    PlanApprove,
+    #[serde(rename = "plan.reopen")]
+    PlanReopen,
 }
 
 impl ChangeAction {
@@ -65,6 +75,11 @@ impl ChangeAction {
             ChangeAction::KeyCreate => "key.create",
             ChangeAction::KeyRevoke => "key.revoke",
             ChangeAction::DocumentsSettings => "documents.settings",
+            ChangeAction::PlanEdit => "plan.edit",
+            ChangeAction::PlanImport => "plan.import",
+            ChangeAction::PlanAdopt => "plan.adopt",
+            ChangeAction::PlanApprove => "plan.approve",
+            ChangeAction::PlanReopen => "plan.reopen",
         }
     }
 }

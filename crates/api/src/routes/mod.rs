@@ -12,6 +12,8 @@ pub mod health;
 pub mod imports;
 pub mod index;
 pub mod keys;
+pub mod plan_views;
+pub mod plans;
 pub mod reference;
 pub mod reports;
 pub mod review;

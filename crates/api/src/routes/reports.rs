@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use innoreport_core::plans::TaskProgress;
 use innoreport_core::{Catalog, Period, ReportStatus, Timeliness};
 use innoreport_service::reports::{Draft, ReportNow, Warning};
 use innoreport_service::review::ReportQuery as ServiceReportQuery;
@@ -49,6 +50,17 @@ pub struct ReportSubmission {
     pub comment: Option<String>,
     /// The revision the client last saw; a newer current revision answers 409 (0: expect no report yet).
     pub base_revision: Option<i32>,
+    /// Progress on the tasks of the commune's plan for the period's year: task code → progress
+    /// (replaces that task's stated progress whole), or null to remove it. Tasks not named keep
+    /// their progress.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, TaskProgress>, example = json!({"I.1": {"status": "in_progress", "percent": 60, "result": "2 hội nghị tuyên truyền", "difficulties": "Thiếu kinh phí"}}))]
+    pub tasks: BTreeMap<String, serde_json::Value>,
+    /// The report's texts: `highlights` (kết quả nổi bật), `difficulties` (khó khăn, vướng mắc),
+    /// `proposals` (đề xuất, kiến nghị) → text (at most 8,000 characters), or null to clear it.
+    #[serde(default)]
+    #[schema(value_type = BTreeMap<String, Option<String>>, example = json!({"proposals": "Đề nghị Sở KH&CN hỗ trợ tập huấn"}))]
+    pub texts: BTreeMap<String, serde_json::Value>,
 }
 
 impl From<ReportSubmission> for Draft {
@@ -60,6 +72,8 @@ impl From<ReportSubmission> for Draft {
             values: s.values,
             comment: s.comment,
             base_revision: s.base_revision,
+            tasks: s.tasks,
+            texts: s.texts,
         }
     }
 }
@@ -110,6 +124,15 @@ pub struct ReportOut {
     /// Indicator code → current value.
     #[schema(value_type = BTreeMap<String, f64>)]
     pub values: BTreeMap<String, f64>,
+    /// Progress stated on the plan's tasks (in the answer to a single report or a submission
+    /// that changed the plan part; not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub tasks: Option<BTreeMap<String, TaskProgress>>,
+    /// The report's texts (`highlights`, `difficulties`, `proposals`), where `tasks` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub texts: Option<BTreeMap<String, String>>,
     pub warnings: Vec<ValueWarning>,
 }
 
@@ -148,7 +171,15 @@ fn warning_out(catalog: &Catalog, w: &Warning) -> ValueWarning {
 }
 
 pub(crate) fn report_out(now: ReportNow, warnings: Vec<ValueWarning>) -> ReportOut {
-    let ReportNow { report: r, facts } = now;
+    let ReportNow {
+        report: r,
+        facts,
+        progress,
+    } = now;
+    let (tasks, texts) = match progress {
+        Some(p) => (Some(p.tasks), Some(p.texts)),
+        None => (None, None),
+    };
     ReportOut {
         locked: facts.locked.is_some(),
         timeliness: facts.timeliness,
@@ -166,6 +197,8 @@ pub(crate) fn report_out(now: ReportNow, warnings: Vec<ValueWarning>) -> ReportO
         author: r.author,
         comment: r.comment,
         values: r.values,
+        tasks,
+        texts,
         warnings,
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use innoreport_core::ReviewAction;
-use innoreport_service::review::{Reviewed, RevisionView};
+use innoreport_service::review::{Reviewed, RevisionView, TextChanges};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,6 +25,15 @@ pub struct ValueChange {
     pub new: Option<f64>,
 }
 
+/// One text of the plan part changed in a revision (absent: none before, or removed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TextChange {
+    #[schema(example = "texts.proposals")]
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionOut {
     pub revision: i32,
@@ -32,6 +41,9 @@ pub struct RevisionOut {
     pub received_at: DateTime<Utc>,
     pub comment: Option<String>,
     pub changes: Vec<ValueChange>,
+    /// What the revision changed in the plan part: `texts.proposals`, `tasks.I.1.status`, ...
+    /// with the old and the new text.
+    pub text_changes: Vec<TextChange>,
     /// Indicator code → value in this revision.
     #[schema(value_type = BTreeMap<String, f64>)]
     pub values: BTreeMap<String, f64>,
@@ -43,8 +55,12 @@ pub struct RevisionList {
     pub next_cursor: Option<String>,
 }
 
-fn revision_out(r: RevisionView) -> RevisionOut {
+fn revision_out((r, texts): (RevisionView, TextChanges)) -> RevisionOut {
     RevisionOut {
+        text_changes: texts
+            .into_iter()
+            .map(|(field, old, new)| TextChange { field, old, new })
+            .collect(),
         revision: r.number,
         author: r.author,
         received_at: r.received_at,
@@ -127,10 +143,10 @@ async fn export_revisions(
         "revisions_{}_{}_{}",
         path.dataset, path.commune, path.period
     );
-    let (_, revisions) = state
+    let (_, revisions, texts) = state
         .call(move |s| s.revisions(&auth.0, &path.dataset, &path.period, &path.commune))
         .await?;
-    let items: Vec<RevisionOut> = revisions.into_iter().map(revision_out).collect();
+    let items: Vec<RevisionOut> = revisions.into_iter().zip(texts).map(revision_out).collect();
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(RevisionList {
             items,

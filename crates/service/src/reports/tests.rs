@@ -54,6 +54,7 @@ fn draft(commune: Option<&str>, period: &str, values: serde_json::Value) -> Draf
         values: serde_json::from_value(values).unwrap(),
         comment: None,
         base_revision: None,
+        ..Draft::default()
     }
 }
 

@@ -1,0 +1,431 @@
+//! A plan from its annex table ("Phụ lục ... danh mục nhiệm vụ"), CSV or xlsx, with the columns
+//! the plans use: STT, Nội dung, Nhiệm vụ (or Nội dung công việc / Nội dung nhiệm vụ), Cơ quan
+//! (Đơn vị) chủ trì, Cơ quan (Đơn vị) phối hợp, Thời gian thực hiện, and optionally Kết quả
+//! (sản phẩm) dự kiến, Ghi chú, Chỉ tiêu.
+//!
+//! A row whose STT is a Roman numeral, or that names no lead unit and no timeframe, opens a
+//! section; a numbered row is a task, coded `<section>.<STT>` ("II.3") unless its STT is
+//! already a code ("1.2"). Every unreadable row is reported with its line; a file with any
+//! problem stores nothing.
+
+use std::io::Cursor;
+
+use innoreport_core::Principal;
+use innoreport_core::plans::{PlanDraft, PlanOwner, Section, TaskDraft, check_plan};
+use innoreport_core::validation::Issue;
+
+use super::PlanView;
+use crate::{Service, ServiceError};
+
+/// The format of an annex upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnexFormat {
+    Csv,
+    Xlsx,
+}
+
+/// One problem of one row (the line of the file, header = its own line, from 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowProblem {
+    pub line: usize,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedPlan {
+    pub dry_run: bool,
+    pub plan: PlanView,
+}
+
+/// The most rows an annex may have.
+pub const MAX_ROWS: usize = 2000;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Col {
+    Stt,
+    Title,
+    Content,
+    Lead,
+    Partners,
+    Timeframe,
+    Expected,
+    Note,
+    Indicators,
+}
+
+/// Lower case, single spaces, no '*' or ':' (headers come with marks and line breaks).
+fn norm(s: &str) -> String {
+    s.to_lowercase()
+        .replace(['*', ':'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn column(header: &str) -> Option<Col> {
+    let h = norm(header);
+    Some(match h.as_str() {
+        "stt" | "tt" | "số tt" | "code" | "mã" => Col::Stt,
+        "nội dung" | "tên nhiệm vụ" | "title" => Col::Title,
+        "nhiệm vụ" | "nội dung công việc" | "nội dung nhiệm vụ" | "content" => {
+            Col::Content
+        }
+        "cơ quan chủ trì" | "đơn vị chủ trì" | "chủ trì" | "lead" => Col::Lead,
+        "cơ quan phối hợp" | "đơn vị phối hợp" | "phối hợp" | "partners" => {
+            Col::Partners
+        }
+        "thời gian thực hiện" | "thời gian" | "thời hạn" | "timeframe" => {
+            Col::Timeframe
+        }
+        "kết quả dự kiến"
+        | "kết quả/sản phẩm dự kiến"
+        | "kết quả/sản phẩm"
+        | "sản phẩm dự kiến"
+        | "expected" => Col::Expected,
+        "ghi chú" | "note" => Col::Note,
+        "chỉ tiêu" | "chỉ tiêu liên quan" | "indicators" => Col::Indicators,
+        _ => return None,
+    })
+}
+
+fn roman(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| matches!(c, 'I' | 'V' | 'X' | 'L'))
+}
+
+/// The rows of an upload with their lines.
+fn rows(bytes: &[u8], format: AnnexFormat) -> Result<Vec<(usize, Vec<String>)>, ServiceError> {
+    let bad = |m: String| ServiceError::bad("file", "unreadable", m);
+    match format {
+        AnnexFormat::Csv => {
+            let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+                .map_err(|e| bad(format!("the CSV is not UTF-8: {e}")))?;
+            let delimiter = if text.lines().next().is_some_and(|l| l.contains('\t')) {
+                b'\t'
+            } else if text
+                .lines()
+                .next()
+                .is_some_and(|l| l.matches(';').count() > l.matches(',').count())
+            {
+                b';'
+            } else {
+                b','
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
+            let mut out = Vec::new();
+            for record in reader.records() {
+                let record = record.map_err(|e| bad(format!("the CSV is malformed: {e}")))?;
+                let line = record
+                    .position()
+                    .map_or(out.len() + 1, |p| p.line() as usize);
+                out.push((line, record.iter().map(str::to_owned).collect()));
+            }
+            Ok(out)
+        }
+        AnnexFormat::Xlsx => {
+            use calamine::{Reader, Xlsx};
+            let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e| bad(format!("the file is not an xlsx workbook: {e}")))?;
+            let range = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| bad("the workbook has no sheet".into()))?
+                .map_err(|e| bad(format!("the first sheet is unreadable: {e}")))?;
+            let first = range.start().map_or(0, |(r, _)| r as usize);
+            Ok(range
+                .rows()
+                .enumerate()
+                .map(|(i, r)| (first + i + 1, r.iter().map(|c| c.to_string()).collect()))
+                .collect())
+        }
+    }
+}
+
+/// A table read: the plan draft with the line of each task, or every problem by line.
+pub type Annex = Result<(PlanDraft, Vec<usize>), Vec<RowProblem>>;
+
+/// Reads an annex table into a plan draft titled `title`, with the line of each task (or every
+/// problem, by line).
+pub fn read_annex(
+    bytes: &[u8],
+    format: AnnexFormat,
+    title: &str,
+    last_year: Option<i32>,
+) -> Result<Annex, ServiceError> {
+    let all = rows(bytes, format)?;
+    let mut problems = Vec::new();
+    let problem = |line: usize, field: &str, code: &str, message: String| RowProblem {
+        line,
+        field: field.into(),
+        code: code.into(),
+        message,
+    };
+    // The header is the first row naming a lead-unit or timeframe column.
+    let Some(h) = all.iter().position(|(_, r)| {
+        let cols: Vec<_> = r.iter().filter_map(|c| column(c)).collect();
+        cols.contains(&Col::Stt) && (cols.contains(&Col::Lead) || cols.contains(&Col::Timeframe))
+    }) else {
+        return Err(ServiceError::bad(
+            "file",
+            "no_header",
+            "no header row: the table needs the columns STT, Nhiệm vụ (or Nội dung), Cơ quan chủ trì and Thời gian thực hiện",
+        ));
+    };
+    let header: Vec<Option<Col>> = all[h].1.iter().map(|c| column(c)).collect();
+    let at = |col: Col| header.iter().position(|c| *c == Some(col));
+    for (need, name) in [
+        (Col::Lead, "Cơ quan chủ trì"),
+        (Col::Timeframe, "Thời gian thực hiện"),
+    ] {
+        if at(need).is_none() {
+            problems.push(problem(
+                all[h].0,
+                "header",
+                "missing_column",
+                format!("no column {name}"),
+            ));
+        }
+    }
+    if at(Col::Title).is_none() && at(Col::Content).is_none() {
+        problems.push(problem(
+            all[h].0,
+            "header",
+            "missing_column",
+            "no column Nội dung or Nhiệm vụ".into(),
+        ));
+    }
+    if all.len() - h - 1 > MAX_ROWS {
+        problems.push(problem(
+            all[h].0,
+            "file",
+            "too_many_rows",
+            format!("at most {MAX_ROWS} rows"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let mut sections: Vec<Section> = Vec::new();
+    let mut tasks = Vec::new();
+    let mut lines = Vec::new();
+    for (line, row) in all.iter().skip(h + 1).take(MAX_ROWS) {
+        let cell = |c: Col| {
+            at(c)
+                .and_then(|i| row.get(i))
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default()
+        };
+        let stt = cell(Col::Stt).trim_end_matches('.').to_owned();
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        // A repeated header (the table continues on the next page).
+        if column(&stt) == Some(Col::Stt) {
+            continue;
+        }
+        let (title, content) = (cell(Col::Title), cell(Col::Content));
+        let (lead, timeframe) = (cell(Col::Lead), cell(Col::Timeframe));
+        if roman(&stt) || (!stt.is_empty() && lead.is_empty() && timeframe.is_empty()) {
+            let name = [&title, &content]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .cloned();
+            match name {
+                Some(name) => sections.push(Section {
+                    code: stt,
+                    title: name,
+                }),
+                None => problems.push(problem(
+                    *line,
+                    "Nội dung",
+                    "required",
+                    format!("section {stt} has no title"),
+                )),
+            }
+            continue;
+        }
+        if stt.is_empty() {
+            problems.push(problem(
+                *line,
+                "STT",
+                "required",
+                "a task needs its number (STT)".into(),
+            ));
+            continue;
+        }
+        let section = sections.last().map(|s| s.code.clone());
+        let code = match &section {
+            Some(s) if !stt.contains('.') && roman(s) => format!("{s}.{stt}"),
+            _ => stt.clone(),
+        };
+        // A task without a short name is named by its content's first clause.
+        let title = if title.is_empty() {
+            short(&content)
+        } else {
+            title
+        };
+        let indicators = cell(Col::Indicators)
+            .split([',', ';', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let note = cell(Col::Note);
+        let expected = cell(Col::Expected);
+        tasks.push(TaskDraft {
+            code,
+            section,
+            title,
+            content,
+            lead,
+            partners: Some(cell(Col::Partners)).filter(|s| !s.is_empty()),
+            timeframe,
+            expected: match (expected.is_empty(), note.is_empty()) {
+                (false, true) => Some(expected),
+                (false, false) => Some(format!("{expected} ({note})")),
+                (true, false) => Some(note),
+                (true, true) => None,
+            },
+            indicators,
+        });
+        lines.push(*line);
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok((
+        PlanDraft {
+            title: title.to_owned(),
+            last_year,
+            sections,
+            tasks,
+        },
+        lines,
+    )))
+}
+
+/// The first clause of a text, at most 120 characters.
+fn short(content: &str) -> String {
+    let clause = content
+        .split([';', '.', ':'])
+        .next()
+        .unwrap_or(content)
+        .trim();
+    if clause.chars().count() <= 120 {
+        clause.to_owned()
+    } else {
+        let cut: String = clause.chars().take(119).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// The line of a plan problem's field (`tasks[3].timeframe` is on the line of task 3).
+fn line_of(field: &str, lines: &[usize], header: usize) -> usize {
+    field
+        .strip_prefix("tasks[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| lines.get(i).copied())
+        .unwrap_or(header)
+}
+
+fn rejected(problems: Vec<RowProblem>) -> ServiceError {
+    ServiceError::invalid(
+        "annex table",
+        problems
+            .into_iter()
+            .map(|p| Issue::new(format!("line {}: {}", p.line, p.field), p.code, p.message))
+            .collect(),
+    )
+}
+
+impl Service {
+    /// Imports an annex table as the unit's plan starting in `first_year` (a dry run checks and
+    /// answers the plan without storing it).
+    #[allow(clippy::too_many_arguments)]
+    pub fn import_plan(
+        &self,
+        who: &Principal,
+        owner: PlanOwner,
+        unit: &str,
+        first_year: i32,
+        bytes: &[u8],
+        format: AnnexFormat,
+        title: &str,
+        last_year: Option<i32>,
+        base_revision: Option<i32>,
+        dry_run: bool,
+    ) -> Result<ImportedPlan, ServiceError> {
+        let mut conn = self.conn()?;
+        let catalog = self.catalog(&mut conn)?;
+        let province =
+            self.plan_unit(&mut conn, who, owner, unit, innoreport_core::Action::Submit)?;
+        let (draft, lines) = read_annex(bytes, format, title, last_year)?.map_err(rejected)?;
+        let header = lines.first().map_or(1, |l| l.saturating_sub(1));
+        let body = check_plan(&draft, first_year, &|c| catalog.indicator(c).is_some()).map_err(
+            |issues| {
+                rejected(
+                    issues
+                        .into_iter()
+                        .map(|i| RowProblem {
+                            line: line_of(&i.field, &lines, header),
+                            field: i.field,
+                            code: i.code,
+                            message: i.message,
+                        })
+                        .collect(),
+                )
+            },
+        )?;
+        let plan = self.write_plan(
+            &mut conn,
+            who,
+            owner,
+            unit,
+            &province,
+            body,
+            base_revision,
+            "import",
+            None,
+            dry_run,
+        )?;
+        Ok(ImportedPlan { dry_run, plan })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_tasks_and_codes_are_read_from_the_annex_columns() {
+        let csv = "STT,Nội dung,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian thực hiện\n\
+                   I,NHIỆM VỤ VỀ THỂ CHẾ,,,,\n\
+                   1,Triển khai chính sách,Tổ chức tuyên truyền,Phòng Văn hóa - Xã hội,Các bản,Năm 2026\n\
+                   STT,Nội dung,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian thực hiện\n\
+                   2,Rà soát,\"Tổng hợp khó khăn,\nvướng mắc\",Phòng Văn hóa - Xã hội,,Thường xuyên\n";
+        let (plan, lines) = read_annex(csv.as_bytes(), AnnexFormat::Csv, "KH 2026", None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(plan.sections.len(), 1);
+        let codes: Vec<&str> = plan.tasks.iter().map(|t| t.code.as_str()).collect();
+        assert_eq!(codes, ["I.1", "I.2"]);
+        assert_eq!(plan.tasks[1].content, "Tổng hợp khó khăn, vướng mắc");
+        assert_eq!(plan.tasks[1].partners, None);
+        assert_eq!(lines, [3, 5]);
+    }
+
+    #[test]
+    fn a_table_without_its_columns_is_refused_by_line() {
+        let csv = "STT,Nhiệm vụ,Thời gian thực hiện\n1,Một việc,Năm 2026\n";
+        let problems = read_annex(csv.as_bytes(), AnnexFormat::Csv, "KH", None)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(problems[0].line, 1);
+        assert_eq!(problems[0].code, "missing_column");
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE report_progress;
+DROP TABLE plan_revisions;
+DROP TABLE plans;
