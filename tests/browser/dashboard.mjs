@@ -234,6 +234,30 @@ try {
     await page.screenshot({ path: `${shots}/05-commune-page.png`, fullPage: true });
   });
 
+  await step("the tasks tab shows each commune's plan completion, the overdue tasks and the proposals", async () => {
+    await page.goto(`${base}/province/14`);
+    await page.getByTestId("tab-tasks").click();
+    await page.waitForURL(/\/province\/14\/tasks/);
+    await page.getByTestId("plan-communes").waitFor();
+    assert.equal(await page.getByTestId("plan-communes").locator("tbody tr").count(), 75, "every commune of Sơn La");
+    assert.equal(await page.getByTestId("plan-sections").locator("tbody tr").count(), 4, "the template's four sections");
+    const shown = Number((await page.getByTestId("plan-taskCount").innerText()).replace(/\D/g, ""));
+    const period = await page.getByTestId("period").inputValue();
+    const api = await page.evaluate(async (period) => {
+      const res = await fetch(`/api/v1/plans/progress?province=14&period=${period}`,
+        { headers: { Authorization: `Bearer ${sessionStorage.getItem("innoreport.token")}` } });
+      return (await res.json()).totals.tasks;
+    }, period);
+    assert.equal(shown, api, "the page's task count is the API's");
+    await page.getByTestId("plan-feedback-table").waitFor();
+    const [xlsx] = await Promise.all([page.waitForEvent("download"), page.getByTestId("plan-communes-download-xlsx").click()]);
+    await xlsx.saveAs(`${shots}/plan-completion.xlsx`);
+    assert.ok(statSync(`${shots}/plan-completion.xlsx`).size > 1000, "the workbook downloads");
+    await page.screenshot({ path: `${shots}/09-province-tasks.png`, fullPage: true });
+    await page.getByTestId("tab-overview").click();
+    await page.getByTestId("headline-value").first().waitFor();
+  });
+
   await step("on a phone the dashboard fits the screen", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const p = await phone.newPage();
@@ -281,6 +305,15 @@ try {
     assert.equal(await p.getByTestId("document-download").count(), 0, "no province report for an officer");
     const names = await p.getByTestId("late-missing").locator("tbody tr").allInnerTexts();
     assert.ok(names.every((n) => n.includes("Mường La") || n.includes("Không có")), `only the own commune: ${names}`);
+    // The officer's own tasks: the nine of the template, on the commune's tasks tab.
+    await p.goto(`${base}/commune/${commune}`);
+    await p.getByTestId("tab-tasks").click();
+    await p.getByTestId("commune-tasks-table").waitFor();
+    assert.equal(await p.getByTestId("commune-tasks-table").locator("tbody tr").count(), 9);
+    await p.screenshot({ path: `${shots}/10-commune-tasks.png`, fullPage: true });
+    // The province's tasks tab lists other communes: refused.
+    await p.goto(`${base}/province/14/tasks`);
+    await p.getByTestId("refused").waitFor();
     await p.screenshot({ path: `${shots}/08-officer-province-totals.png`, fullPage: true });
     await ctx.close();
   });

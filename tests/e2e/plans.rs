@@ -5,6 +5,7 @@
 use innoreport_core::Role;
 use serde_json::{Value, json};
 
+use crate::docx_reader::Docx;
 use crate::support::{TestApp, assert_problem, error_codes, muong_la, son_la_admin, token};
 
 const MUONG_LA_CSV: &str = include_str!("../../crates/service/plans/muong-la-2026.csv");
@@ -352,6 +353,58 @@ async fn a_commune_adopts_the_template_reports_two_quarters_and_the_province_see
         1 + 75,
         "a header and every commune of Sơn La"
     );
+
+    // The dashboard headline carries the plan completion (at its own instant, now).
+    let dash = app
+        .get_as(&admin, "/api/v1/provinces/14/dashboard?period=2026Q2")
+        .await
+        .json();
+    let pc = &dash["plan_completion"];
+    assert_eq!(
+        (
+            &pc["communes_with_plan"],
+            &pc["tasks"],
+            &pc["completed"],
+            &pc["overdue"]
+        ),
+        (&json!(1), &json!(3), &json!(1), &json!(1))
+    );
+    let none = app
+        .get_as(&admin, "/api/v1/provinces/14/dashboard?period=2025Q4")
+        .await
+        .json();
+    assert_eq!(none["plan_completion"], Value::Null, "no plan for 2025");
+
+    // The department's report document has the plan sections, with the same figures.
+    let doc = Docx::read(
+        &app.get_as(&admin, "/api/v1/documents/province/14?period=2026Q2&date=2026-06-10&as_of=2026-06-05T16:59:59Z")
+            .await,
+    );
+    assert!(doc.says("TÌNH HÌNH THỰC HIỆN KẾ HOẠCH, NHIỆM VỤ"));
+    let sections = doc.table(&["Nội dung", "Số nhiệm vụ", "Hoàn thành"]);
+    assert_eq!(
+        sections[1][..4],
+        ["I. THỂ CHẾ", "2", "1", "1"].map(String::from)
+    );
+    assert_eq!(
+        sections.last().unwrap()[..3],
+        ["Tổng số", "3", "1"].map(String::from)
+    );
+    let overdue = doc.table(&["STT", "Xã, phường", "Nhiệm vụ"]);
+    assert_eq!(overdue.len(), 2);
+    assert_eq!(overdue[1][2], "I.1. Triển khai chính sách");
+    assert_eq!(overdue[1][5], "66");
+    assert!(doc.says("Đề nghị Sở tổ chức tập huấn về ĐMST"));
+    assert!(doc.says("Thiếu kinh phí tổ chức hội nghị"));
+    // And the commune's own report lists its tasks and its texts.
+    let own_doc = Docx::read(
+        &app.get_as(&officer, "/api/v1/documents/commune/03808?period=2026Q2&date=2026-06-10&as_of=2026-06-05T16:59:59Z")
+            .await,
+    );
+    let tasks = own_doc.table(&["Mã", "Nhiệm vụ", "Tình trạng"]);
+    assert_eq!(tasks.len(), 4);
+    assert_eq!(tasks[1][2], "Đang triển khai (quá hạn 66 ngày)");
+    assert!(own_doc.says("Hoàn thành rà soát"));
 
     // The officer sees its own tasks, not the province's table.
     let own = app

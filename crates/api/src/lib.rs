@@ -39,7 +39,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerScheme),
-    components(schemas(http::export::Format, http::export::Lang, routes::changes::ChangeAction)),
+    components(schemas(http::export::Format, http::export::Lang, routes::changes::ChangeAction, routes::plan_views::ProgressTable)),
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),

@@ -11,6 +11,7 @@ const SHELL: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const SHEETS: &str = include_str!("../web/sheets.js");
 const ACCOUNTS: &str = include_str!("../web/accounts.js");
+const TASKS: &str = include_str!("../web/tasks.js");
 const STYLE: &str = include_str!("../web/app.css");
 const ICON: &str = include_str!("../web/icon.svg");
 
@@ -44,6 +45,10 @@ async fn accounts() -> HttpResponse {
     page(ACCOUNTS, "text/javascript; charset=utf-8")
 }
 
+async fn tasks() -> HttpResponse {
+    page(TASKS, "text/javascript; charset=utf-8")
+}
+
 async fn style() -> HttpResponse {
     page(STYLE, "text/css; charset=utf-8")
 }
@@ -61,6 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/national",
         "/province/{code}",
         "/commune/{code}",
+        "/province/{code}/tasks",
+        "/commune/{code}/tasks",
         "/accounts",
     ] {
         cfg.service(
@@ -72,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/app.js", web::get().to(script))
         .route("/assets/sheets.js", web::get().to(sheets))
         .route("/assets/accounts.js", web::get().to(accounts))
+        .route("/assets/tasks.js", web::get().to(tasks))
         .route("/assets/app.css", web::get().to(style))
         .route("/assets/icon.svg", web::get().to(icon))
         .route("/favicon.ico", web::get().to(icon));
@@ -91,7 +99,7 @@ mod tests {
         );
         // The addresses in the script are XML namespaces (SVG, the xlsx parts): names, never
         // requested.
-        for script in [SCRIPT, SHEETS, ACCOUNTS] {
+        for script in [SCRIPT, SHEETS, ACCOUNTS, TASKS] {
             let script = script
                 .replace("http://www.w3.org/2000/svg", "")
                 .replace("http://schemas.openxmlformats.org/", "");

@@ -52,8 +52,9 @@ const T = {
 
 import { csvOf, saveBlob, tableRows, xlsxOf } from "./sheets.js";
 import { ACCOUNT_WORDS, accountsView } from "./accounts.js";
+import { TASK_WORDS, communeTasksView, provinceTasksView, tabs } from "./tasks.js";
 
-for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l]);
+for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l], TASK_WORDS[l]);
 
 const PILLAR_COLOURS = ["#0b5cad", "#2a9d8f", "#e9a23b", "#b5179e", "#6c757d", "#5a189a"];
 const TOKEN_KEY = "innoreport.token";
@@ -415,7 +416,7 @@ async function provinceView(code) {
         ? t("noTarget") : `${t("target")}: ${pct(h.target_attainment)}`));
   }));
 
-  const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), pickers,
+  const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), tabs({ el, t, go }, `/province/${code}`, "overview"), pickers,
     section(`${t("headline")} — ${period}`, "headline-section", cards,
       downloads(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`, `dashboard-${code}-${period}`, "headline-download"),
       /^\d{4}(Q[1-4])?$/.test(period) && dash.commune_index.length
@@ -485,7 +486,7 @@ async function communeView(code) {
   document.title = `${nameOf(unit)} — innoreport`;
   const reportsPath = `/api/v1/reports${query({ commune: code, limit: "1000" })}`;
   const reports = await api(reportsPath);
-  const body = [el("h1", { text: nameOf(unit) }),
+  const body = [el("h1", { text: nameOf(unit) }), tabs({ el, t, go }, `/commune/${code}`, "overview"),
     el("div", { class: "pickers" }, picker(t("year"), "year", year,
       [0, 1, 2, 3].map((k) => String(Number(currentQuarter().slice(0, 4)) - k)).map((y) => ({ value: y, text: y })), "year")),
     section(t("document"), "documents", el("div", { class: "downloads" },
@@ -539,6 +540,18 @@ async function communeView(code) {
     { title: t("attainment"), value: (r) => pct(r.attainment), num: true },
   ], targets.items, "targets-table"), downloads(targetsPath, `targets-${code}-${year}`, "targets-download")));
   return body;
+}
+
+// The tasks tab: a province's communes, or a commune's own tasks, for a quarter or a year.
+async function tasksView(level, code) {
+  const period = params().get("period") || currentQuarter();
+  const unit = await api(level === "province" ? `/api/v1/provinces/${enc(code)}` : `/api/v1/communes/${enc(code)}`);
+  document.title = `${t("tasks")} — ${nameOf(unit)} — innoreport`;
+  const choices = [...quarters(8, currentQuarter()).reverse(), ...new Set(quarters(8, currentQuarter()).map((p) => p.slice(0, 4)))];
+  const ctx = { api, el, t, table, downloads, section, query, enc, when, fmt, pct, nameOf };
+  return [el("h1", { text: `${t("tasks")}: ${nameOf(unit)}` }), tabs({ el, t, go }, `/${level}/${code}`, "tasks"),
+    el("div", { class: "pickers" }, picker(t("period"), "period", period, choices.map((p) => ({ value: p, text: p })), "period")),
+    ...await (level === "province" ? provinceTasksView(ctx, code, period) : communeTasksView(ctx, code, period))];
 }
 
 async function showRevisions(report, box) {
@@ -637,6 +650,8 @@ async function render() {
       show(...await provinceView(m[1]));
     } else if ((m = path.match(/^\/commune\/([0-9]{5})$/))) {
       show(...await communeView(m[1]));
+    } else if ((m = path.match(/^\/(province|commune)\/([0-9]{2}|[0-9]{5})\/tasks$/))) {
+      show(...await tasksView(m[1], m[2]));
     } else if (path === "/national") {
       show(...await nationalView());
     } else if (path === "/accounts") {

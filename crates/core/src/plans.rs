@@ -191,12 +191,35 @@ pub fn refused_char(c: char) -> bool {
         || (c as u32 & 0xFFFE) == 0xFFFE
 }
 
-/// One space between words (line breaks kept in long texts as single spaces too).
+/// A one-line text as stored: composed Unicode (NFC, so "ệ" typed either way is one text), one
+/// space between words.
 pub fn tidy(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// Checks a text field: required or not, its length, its characters.
+/// A long text as stored: its lines kept (CRLF as LF, at most one empty line between
+/// paragraphs), each line tidied.
+pub fn tidy_lines(s: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for line in s.replace("\r\n", "\n").replace('\r', "\n").split('\n') {
+        let line = tidy(line);
+        if line.is_empty() && out.last().is_none_or(|l| l.is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+/// Checks a one-line text field: required or not, its length, its characters.
 pub fn check_text(
     issues: &mut Vec<Issue>,
     field: &str,
@@ -204,7 +227,28 @@ pub fn check_text(
     required: bool,
     max: usize,
 ) -> Option<String> {
-    let v = tidy(value);
+    check_tidied(issues, field, value, tidy(value), required, max)
+}
+
+/// Checks a long text field, its line breaks kept.
+pub fn check_long_text(
+    issues: &mut Vec<Issue>,
+    field: &str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> Option<String> {
+    check_tidied(issues, field, value, tidy_lines(value), required, max)
+}
+
+fn check_tidied(
+    issues: &mut Vec<Issue>,
+    field: &str,
+    value: &str,
+    v: String,
+    required: bool,
+    max: usize,
+) -> Option<String> {
     if v.is_empty() {
         if required {
             issues.push(Issue::new(field, "required", "a text is required"));
@@ -332,7 +376,7 @@ pub fn check_plan(
             true,
             MAX_TITLE_CHARS,
         );
-        let content = check_text(
+        let content = check_long_text(
             &mut issues,
             &format!("{f}.content"),
             &t.content,
@@ -356,7 +400,7 @@ pub fn check_plan(
             )
         });
         let expected = t.expected.as_deref().and_then(|p| {
-            check_text(
+            check_long_text(
                 &mut issues,
                 &format!("{f}.expected"),
                 p,
@@ -366,7 +410,19 @@ pub fn check_plan(
         });
         let timeframe = tidy(&t.timeframe);
         let schedule = match Timeframe::parse(&timeframe) {
-            Ok(s) => Some(s),
+            Ok(s) => match s.years() {
+                Some((a, b)) if a < first_year || b > last_year => {
+                    issues.push(Issue::new(
+                        format!("{f}.timeframe"),
+                        "outside_plan",
+                        format!(
+                            "{timeframe:?} falls outside the plan's years ({first_year}–{last_year})"
+                        ),
+                    ));
+                    None
+                }
+                _ => Some(s),
+            },
             Err(e) => {
                 issues.push(Issue::new(format!("{f}.timeframe"), "invalid_timeframe", e));
                 None
@@ -593,7 +649,7 @@ pub fn check_task_progress(issues: &mut Vec<Issue>, field: &str, p: &TaskProgres
     }
     let mut text = |name: &str, v: &Option<String>| {
         v.as_deref().and_then(|t| {
-            check_text(
+            check_long_text(
                 issues,
                 &format!("{field}.{name}"),
                 t,

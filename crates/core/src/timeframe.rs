@@ -42,6 +42,20 @@ impl Timeframe {
         }
     }
 
+    /// The first and last year the timeframe touches (`None`: ongoing or yearly, any year).
+    pub fn years(&self) -> Option<(i32, i32)> {
+        use chrono::Datelike;
+        match self {
+            Timeframe::Ongoing | Timeframe::Yearly => None,
+            Timeframe::Periods { periods } => Some((
+                periods.iter().map(|p| p.year()).min()?,
+                periods.iter().map(|p| p.year()).max()?,
+            )),
+            Timeframe::By { date } => Some((date.year(), date.year())),
+            Timeframe::Years { from, to } => Some((*from, *to)),
+        }
+    }
+
     /// Whether the task comes back every year (its progress starts again each year).
     pub fn recurs(&self) -> bool {
         matches!(self, Timeframe::Yearly)

@@ -81,6 +81,9 @@ pub struct Dashboard {
     pub index_rank: Option<u32>,
     pub provinces_ranked: usize,
     pub commune_index: Vec<CommuneIndexRank>,
+    /// The plan tasks of the province's communes for the period (completion counts), and how
+    /// many communes have a plan; `None` when none has a plan for the period's year.
+    pub plan_completion: Option<(innoreport_core::plans::Counts, usize)>,
 }
 
 /// The top or bottom `n` of `ranked` (ordered best first for `top`, worst first otherwise; ties
@@ -310,6 +313,7 @@ pub fn dashboard(
         bottom_communes: bottom,
         top_boundary_ties: top_ties,
         bottom_boundary_ties: bottom_ties,
+        plan_completion: None,
     })
 }
 
@@ -333,7 +337,9 @@ impl Service {
                 Vec::new()
             };
         drop(conn);
-        dashboard(self, &view, who, code, period, rank_by, &targets)
+        let mut d = dashboard(self, &view, who, code, period, rank_by, &targets)?;
+        d.plan_completion = self.plan_totals(code, period, view.now)?;
+        Ok(d)
     }
 }
 

@@ -113,6 +113,18 @@ pub struct Dashboard {
     pub provinces_ranked: usize,
     /// The communes' index scores and ranks within the province (empty for commune officers).
     pub commune_index: Vec<CommuneIndexRank>,
+    /// How far the communes got with the tasks of their plans (null when no commune has a plan
+    /// for the period's year): totals of `GET /api/v1/plans/progress` at this instant.
+    pub plan_completion: Option<PlanCompletion>,
+}
+
+/// The plan tasks of a province's communes, in all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanCompletion {
+    /// Communes with a plan for the period's year.
+    pub communes_with_plan: usize,
+    #[serde(flatten)]
+    pub counts: crate::routes::plan_views::CountsOut,
 }
 
 fn ranked(r: d::RankedCommune) -> RankedCommune {
@@ -171,6 +183,10 @@ fn dashboard_out(x: d::Dashboard) -> Dashboard {
                 rank: c.rank,
             })
             .collect(),
+        plan_completion: x.plan_completion.map(|(counts, n)| PlanCompletion {
+            communes_with_plan: n,
+            counts: counts.into(),
+        }),
     }
 }
 

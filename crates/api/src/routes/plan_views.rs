@@ -596,14 +596,7 @@ pub async fn commune_tasks(
             Ok((s.commune_tasks(&auth.0, &c, period, Some(as_of))?, as_of))
         })
         .await?;
-    let mut totals = Counts::default();
-    for t in &tasks {
-        totals.add(&innoreport_core::plans::Standing {
-            status: t.status,
-            due: t.due,
-            days_overdue: t.days_overdue,
-        });
-    }
+    let totals = innoreport_service::plans::count(&tasks);
     let out = CommuneTasksOut {
         commune: commune.clone(),
         period,

@@ -44,6 +44,8 @@ pub struct ReportSubmission {
     /// digital_teams, digital_team_members, businesses_total, businesses_innovating; for
     /// `dmst-annual` population, budget_total, budget_st, st_results_applied, st_enterprises,
     /// startup_projects.
+    /// May be left out when the submission states only tasks' progress or texts.
+    #[serde(default)]
     #[schema(value_type = BTreeMap<String, Option<f64>>, example = json!({"dossiers_total": 120, "dossiers_online_full": 96}))]
     pub values: BTreeMap<String, serde_json::Value>,
     /// Why this change was made.

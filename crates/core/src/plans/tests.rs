@@ -79,6 +79,36 @@ fn every_problem_of_a_plan_is_listed_at_once() {
 }
 
 #[test]
+fn timeframes_outside_the_plans_years_are_refused_and_long_texts_keep_their_lines() {
+    let issues = check_plan(
+        &draft(vec![
+            task("I.1", "Quý I/2025"),
+            task("I.2", "2026-2040"),
+            task("I.3", "Hằng năm"),
+        ]),
+        2026,
+        &|_| true,
+    )
+    .unwrap_err();
+    let codes: Vec<(&str, &str)> = issues
+        .iter()
+        .map(|i| (i.field.as_str(), i.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("tasks[0].timeframe", "outside_plan"),
+            ("tasks[1].timeframe", "outside_plan")
+        ]
+    );
+    assert_eq!(
+        tidy_lines("  A\r\n\r\n\r\nB   b \n- C\n\n"),
+        "A\n\nB b\n- C"
+    );
+    assert_eq!(tidy("Vie\u{0302}\u{0323}t"), "Việt", "composed (NFC)");
+}
+
+#[test]
 fn a_task_is_overdue_once_its_due_day_has_passed_unless_completed() {
     let plan = check_plan(
         &draft(vec![

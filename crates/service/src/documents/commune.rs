@@ -156,6 +156,7 @@ impl Service {
             ));
         }
         body.push(Block::Table(Table { columns, rows }));
+        body.extend(self.commune_plan_blocks(who, code, period, as_of, &mut s)?);
         body.push(Block::Paragraph(format!(
             "Trên đây là báo cáo kết quả thực hiện nhiệm vụ {SUBJECT} {} của Ủy ban nhân dân {}./.",
             period_phrase(period),

@@ -8,6 +8,7 @@
 //! rounded to two decimals and written the Vietnamese way (`innoreport_documents::vn`).
 
 mod commune;
+mod plans;
 mod province;
 pub mod settings;
 

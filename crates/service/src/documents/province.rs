@@ -419,6 +419,7 @@ impl Service {
             period,
             unit_word(&full_name),
         )));
+        body.extend(self.province_plan_blocks(who, code, period, as_of, &mut s)?);
         body.push(Block::Paragraph(format!(
             "Trên đây là báo cáo kết quả thực hiện nhiệm vụ {SUBJECT} {} của {department}./.",
             period_phrase(period)

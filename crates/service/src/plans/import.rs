@@ -100,8 +100,16 @@ fn rows(bytes: &[u8], format: AnnexFormat) -> Result<Vec<(usize, Vec<String>)>, 
     let bad = |m: String| ServiceError::bad("file", "unreadable", m);
     match format {
         AnnexFormat::Csv => {
-            let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-                .map_err(|e| bad(format!("the CSV is not UTF-8: {e}")))?;
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            let text = std::str::from_utf8(bytes).map_err(|e| {
+                let line = 1 + bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                bad(format!(
+                    "the CSV is not UTF-8 text (line {line}): save it as CSV UTF-8"
+                ))
+            })?;
             let delimiter = if text.lines().next().is_some_and(|l| l.contains('\t')) {
                 b'\t'
             } else if text
@@ -224,13 +232,46 @@ pub fn read_annex(
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        // A row cut short (or run on) is refused, not read partly.
+        let width = header.len();
+        if row.len() < width {
+            problems.push(problem(
+                *line,
+                "row",
+                "short_row",
+                format!("the row has {} cells; the header has {width}", row.len()),
+            ));
+            continue;
+        }
+        if row[width..].iter().any(|c| !c.trim().is_empty()) {
+            problems.push(problem(
+                *line,
+                "row",
+                "extra_cells",
+                format!("the row has text beyond the header's {width} columns"),
+            ));
+            continue;
+        }
         // A repeated header (the table continues on the next page).
         if column(&stt) == Some(Col::Stt) {
             continue;
         }
         let (title, content) = (cell(Col::Title), cell(Col::Content));
         let (lead, timeframe) = (cell(Col::Lead), cell(Col::Timeframe));
-        if roman(&stt) || (!stt.is_empty() && lead.is_empty() && timeframe.is_empty()) {
+        // Sections are Roman-numbered ("I"), or numbered ("1") in a table that has no Roman
+        // ones, with neither lead unit nor timeframe.
+        let numbered_sections = !sections.iter().any(|s| roman(&s.code));
+        let bare = lead.is_empty() && timeframe.is_empty();
+        if bare && title.is_empty() && content.is_empty() {
+            problems.push(problem(
+                *line,
+                "row",
+                "empty_row",
+                format!("row {stt} has no title, lead unit or timeframe: a task needs a title, a lead unit and a timeframe; a section a title"),
+            ));
+            continue;
+        }
+        if roman(&stt) || (numbered_sections && !stt.is_empty() && !stt.contains('.') && bare) {
             let name = [&title, &content]
                 .into_iter()
                 .find(|s| !s.is_empty())
@@ -293,6 +334,19 @@ pub fn read_annex(
             indicators,
         });
         lines.push(*line);
+    }
+    // In a table with sections, a task before the first section belongs to none.
+    if !sections.is_empty() {
+        for (t, line) in tasks.iter().zip(&lines) {
+            if t.section.is_none() {
+                problems.push(problem(
+                    *line,
+                    "STT",
+                    "before_section",
+                    format!("task {} comes before the first section", t.code),
+                ));
+            }
+        }
     }
     if !problems.is_empty() {
         return Ok(Err(problems));
@@ -417,6 +471,51 @@ mod tests {
         assert_eq!(plan.tasks[1].content, "Tổng hợp khó khăn, vướng mắc");
         assert_eq!(plan.tasks[1].partners, None);
         assert_eq!(lines, [3, 5]);
+    }
+
+    #[test]
+    fn short_rows_tasks_before_the_first_section_and_bare_rows_are_refused_by_line() {
+        let head = "STT,Nội dung,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian thực hiện\n";
+        let problems = |body: &str| {
+            read_annex(
+                format!("{head}{body}").as_bytes(),
+                AnnexFormat::Csv,
+                "KH",
+                None,
+            )
+            .unwrap()
+            .unwrap_err()
+            .into_iter()
+            .map(|p| (p.line, p.code))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            problems("I,Phần một,,,,\n1,T1,Việc 1,UBND,,Năm 2026\n2,T2\n"),
+            [(4, "short_row".to_owned())]
+        );
+        assert_eq!(
+            problems("1,T1,Việc 1,UBND,,Năm 2026\nI,Phần một,,,,\n2,T2,Việc 2,UBND,,Năm 2026\n"),
+            [(2, "before_section".to_owned())]
+        );
+        assert_eq!(
+            problems("I,Phần một,,,,\n3,,,,,\n"),
+            [(3, "empty_row".to_owned())]
+        );
+        assert_eq!(
+            problems("I,Phần một,,,,\n1,T1,Việc 1,UBND,,Năm 2026,thừa\n"),
+            [(3, "extra_cells".to_owned())]
+        );
+        // Under a Roman section, a numbered row without lead unit and timeframe is a task
+        // (refused by the plan's checks), not a section.
+        let (plan, _) = read_annex(
+            format!("{head}I,Phần một,,,,\n1,T1,Việc 1,,,\n").as_bytes(),
+            AnnexFormat::Csv,
+            "KH",
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((plan.sections.len(), plan.tasks.len()), (1, 1));
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use progress::{
 };
 pub use views::{
     CommuneCompletion, Feedback, FeedbackItem, Overdue, ProvinceProgress, SectionCompletion,
-    TaskAcross, TaskAcrossRow, TaskStanding,
+    TaskAcross, TaskAcrossRow, TaskStanding, count,
 };
 
 use crate::reports::clip;
@@ -405,12 +405,13 @@ impl Service {
                     )],
                 });
             }
+            // A task adopted from the template stays so while it is the same task (its title
+            // and content); under a template's code, another task is the commune's own.
             let old = decode_body(e)?;
             for t in &mut body.tasks {
-                if old
-                    .task(&t.code)
-                    .is_some_and(|o| o.origin == TaskOrigin::Template)
-                {
+                if old.task(&t.code).is_some_and(|o| {
+                    o.origin == TaskOrigin::Template && o.title == t.title && o.content == t.content
+                }) {
                     t.origin = TaskOrigin::Template;
                 }
             }

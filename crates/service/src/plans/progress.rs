@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use innoreport_core::plans::{
     MAX_REPORT_TEXT_CHARS, PlanBody, Progress, ProgressChanges, REPORT_TEXTS, TaskProgress,
-    check_task_progress, check_text,
+    check_long_text, check_task_progress,
 };
 use innoreport_core::validation::Issue;
 use innoreport_store::DbConnection;
@@ -67,7 +67,7 @@ pub fn check_progress(
                 changes.texts.insert(key.clone(), None);
             }
             serde_json::Value::String(t) => {
-                let t = check_text(issues, &field, t, false, MAX_REPORT_TEXT_CHARS);
+                let t = check_long_text(issues, &field, t, false, MAX_REPORT_TEXT_CHARS);
                 changes.texts.insert(key.clone(), t);
             }
             _ => issues.push(Issue::new(field, "invalid_text", "a text or null")),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use innoreport_core::period::vietnam_offset;
-use innoreport_core::plans::{Counts, PlanBody, Progress, Task, TaskStatus, standing};
+use innoreport_core::plans::{Counts, PlanBody, Progress, Standing, Task, TaskStatus, standing};
 use innoreport_core::{Action, Period, Principal, Target};
 use innoreport_store::plans::{self as store, PlanFilter};
 
@@ -33,6 +33,26 @@ pub struct TaskStanding {
     pub stated_in: Option<String>,
     pub due: Option<NaiveDate>,
     pub days_overdue: Option<i64>,
+}
+
+impl TaskStanding {
+    /// What the counts need of it.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            status: self.status,
+            due: self.due,
+            days_overdue: self.days_overdue,
+        }
+    }
+}
+
+/// The counts of a set of judged tasks.
+pub fn count<'a>(tasks: impl IntoIterator<Item = &'a TaskStanding>) -> Counts {
+    let mut c = Counts::default();
+    for t in tasks {
+        c.add(&t.standing());
+    }
+    c
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,6 +207,27 @@ fn judge(
         .collect()
 }
 
+/// The plans of the communes of `province` (or of one commune) covering `year`, by commune.
+fn commune_plans(
+    conn: &mut innoreport_store::DbConnection,
+    province: &str,
+    commune: Option<String>,
+    year: i32,
+) -> Result<BTreeMap<String, PlanBody>, ServiceError> {
+    store::list(
+        conn,
+        &PlanFilter {
+            owner: Some("commune".into()),
+            province: Some(province.to_owned()),
+            unit: commune,
+            year: Some(year),
+        },
+    )?
+    .iter()
+    .map(|p| Ok((p.unit.clone(), decode_body(p)?)))
+    .collect()
+}
+
 fn today(as_of: DateTime<Utc>) -> NaiveDate {
     as_of.with_timezone(&vietnam_offset()).date_naive()
 }
@@ -210,18 +251,12 @@ impl Service {
     > {
         let mut conn = self.conn()?;
         let reference = self.reference(&mut conn, |r| r.province(province).is_some())?;
-        let plans: BTreeMap<String, PlanBody> = store::list(
+        let plans = commune_plans(
             &mut conn,
-            &PlanFilter {
-                owner: Some("commune".into()),
-                province: Some(province.to_owned()),
-                unit: commune.map(str::to_owned),
-                year: Some(period.year()),
-            },
-        )?
-        .iter()
-        .map(|p| Ok((p.unit.clone(), decode_body(p)?)))
-        .collect::<Result<_, ServiceError>>()?;
+            province,
+            commune.map(str::to_owned),
+            period.year(),
+        )?;
         let parts = parts_by_commune(
             store::progress_rows(&mut conn, Some(province), commune)?,
             as_of,
@@ -270,11 +305,7 @@ impl Service {
         let mut totals = Counts::default();
         let mut overdue = Vec::new();
         for s in &all {
-            let st = innoreport_core::plans::Standing {
-                status: s.status,
-                due: s.due,
-                days_overdue: s.days_overdue,
-            };
+            let st = s.standing();
             totals.add(&st);
             by_commune.entry(&s.commune).or_default().add(&st);
             let key = (
@@ -371,11 +402,7 @@ impl Service {
             .into_iter()
             .filter(|s| s.task.code == code)
             .map(|s| {
-                counts.add(&innoreport_core::plans::Standing {
-                    status: s.status,
-                    due: s.due,
-                    days_overdue: s.days_overdue,
-                });
+                counts.add(&s.standing());
                 TaskAcrossRow {
                     name_vi: names
                         .get(s.commune.as_str())
@@ -415,18 +442,7 @@ impl Service {
             store::progress_rows(&mut conn, Some(province), None)?,
             as_of,
         )?;
-        let plans: BTreeMap<String, PlanBody> = store::list(
-            &mut conn,
-            &PlanFilter {
-                owner: Some("commune".into()),
-                province: Some(province.to_owned()),
-                year: Some(period.year()),
-                ..Default::default()
-            },
-        )?
-        .iter()
-        .map(|p| Ok((p.unit.clone(), decode_body(p)?)))
-        .collect::<Result<_, ServiceError>>()?;
+        let plans = commune_plans(&mut conn, province, None, period.year())?;
         let mut items = Vec::new();
         for c in reference.communes_of(province) {
             let Some(part) = parts.get(&c.code).and_then(|p| p.get(&period)) else {
@@ -486,6 +502,39 @@ impl Service {
             as_of,
             items,
         })
+    }
+
+    /// The completion counts of every task of the communes of `province` for `period` at
+    /// `as_of`, with the number of communes that have a plan (`None`: none has).
+    pub fn plan_totals(
+        &self,
+        province: &str,
+        period: Period,
+        as_of: DateTime<Utc>,
+    ) -> Result<Option<(Counts, usize)>, ServiceError> {
+        let (communes, all) = self.standings(province, None, period, as_of)?;
+        let with_plan = communes.iter().filter(|c| c.3.is_some()).count();
+        if with_plan == 0 {
+            return Ok(None);
+        }
+        Ok(Some((count(&all), with_plan)))
+    }
+
+    /// The texts (highlights, difficulties, proposals) of a commune's report for exactly
+    /// `period`, at its latest revision received by `as_of` (the caller checked the scope).
+    pub fn report_texts(
+        &self,
+        commune: &str,
+        period: Period,
+        as_of: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, String>, ServiceError> {
+        let mut conn = self.conn()?;
+        let parts = parts_by_commune(store::progress_rows(&mut conn, None, Some(commune))?, as_of)?;
+        Ok(parts
+            .get(commune)
+            .and_then(|p| p.get(&period))
+            .map(|p| p.texts.clone())
+            .unwrap_or_default())
     }
 
     fn province_exists(&self, province: &str) -> Result<(), ServiceError> {
