@@ -120,7 +120,9 @@ async fn a_rejected_annex_lists_every_bad_row_with_its_line_and_stores_nothing()
                     I,THỂ CHẾ,,,,\n\
                     1,Một,Việc một,Phòng Kinh tế,,sớm nhất có thể\n\
                     2,Hai,Việc hai,,,Năm 2026\n\
-                    2,Ba,Việc ba,Phòng Kinh tế,,Quý V/2026\n";
+                    2,Ba,Việc ba,Phòng Kinh tế,,Quý V/2026\n\
+                    4,Bốn\n\
+                    5,Năm,Việc năm,Phòng Kinh tế,,Quý I/2025\n";
     let res = app
         .post_bytes(
             Some(&muong_la()),
@@ -136,6 +138,8 @@ async fn a_rejected_annex_lists_every_bad_row_with_its_line_and_stores_nothing()
         ("line 4: tasks[1].lead", "required"),
         ("line 5: tasks[2].code", "duplicate"),
         ("line 5: tasks[2].timeframe", "invalid_timeframe"),
+        ("line 6: row", "short_row"),
+        ("line 7: tasks[3].timeframe", "outside_plan"),
     ] {
         assert!(
             codes.contains(&(want.0.to_owned(), want.1.to_owned())),
@@ -219,6 +223,26 @@ async fn a_commune_adopts_the_template_reports_two_quarters_and_the_province_see
     let res = app.submit(&officer, &q2).await;
     assert_eq!(res.status, 201, "{}", res.text());
     assert_eq!(res.json()["tasks"]["I.2"]["status"], "completed");
+    // A commune that imports the template's own table keeps the template's tasks (same code,
+    // title and content), and a multi-line content keeps its lines.
+    let table = "STT,Nội dung,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian thực hiện\n\
+                 I,THỂ CHẾ,,,,\n\
+                 1,Triển khai chính sách,Triển khai chính sách,Phòng Văn hóa - Xã hội,,Quý I/2026\n\
+                 9,Việc riêng,\"Dòng 1\r\nDòng 2\",UBND xã,,Năm 2026\n";
+    let res = app
+        .post_bytes(
+            Some(&officer),
+            "/api/v1/plans/commune/03808/2026/import?dry_run=true",
+            "text/csv",
+            table,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let dry = res.json();
+    assert_eq!(task(&dry["plan"], "I.1")["origin"], "template");
+    assert_eq!(task(&dry["plan"], "I.9")["origin"], "own");
+    assert_eq!(task(&dry["plan"], "I.9")["content"], "Dòng 1\nDòng 2");
+
     // A correction of one text is a new revision; the untouched tasks stay.
     let fix = json!({"dataset": "dmst-quarterly", "period": "2026Q2", "base_revision": 1, "values": {},
         "texts": {"proposals": "Đề nghị Sở tổ chức tập huấn về ĐMST"}});

@@ -544,10 +544,11 @@ async function communeView(code) {
 
 // The tasks tab: a province's communes, or a commune's own tasks, for a quarter or a year.
 async function tasksView(level, code) {
-  const period = params().get("period") || currentQuarter();
+  const period = params().get("period") || defaultPeriod();
   const unit = await api(level === "province" ? `/api/v1/provinces/${enc(code)}` : `/api/v1/communes/${enc(code)}`);
   document.title = `${t("tasks")} — ${nameOf(unit)} — innoreport`;
-  const choices = [...quarters(8, currentQuarter()).reverse(), ...new Set(quarters(8, currentQuarter()).map((p) => p.slice(0, 4)))];
+  const recent = quarters(8, currentQuarter()).reverse();
+  const choices = [...recent, ...new Set(recent.map((p) => p.slice(0, 4)))];
   const ctx = { api, el, t, table, downloads, section, query, enc, when, fmt, pct, nameOf };
   return [el("h1", { text: `${t("tasks")}: ${nameOf(unit)}` }), tabs({ el, t, go }, `/${level}/${code}`, "tasks"),
     el("div", { class: "pickers" }, picker(t("period"), "period", period, choices.map((p) => ({ value: p, text: p })), "period")),

@@ -241,7 +241,6 @@ impl<'de> serde::Deserialize<'de> for StrictDraft {
             commune: Option<String>,
             dataset: String,
             period: String,
-            #[serde(default)]
             values: BTreeMap<String, serde_json::Value>,
             comment: Option<String>,
             base_revision: Option<i32>,

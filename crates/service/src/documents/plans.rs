@@ -13,8 +13,34 @@ use crate::{Service, ServiceError};
 fn rate(c: &Counts) -> String {
     c.completion_rate().map_or_else(
         || "-".to_owned(),
-        |r| format!("{} %", vn::number(100.0 * r)),
+        |r| format!("{} %", vn::number((1000.0 * r).round() / 10.0)),
     )
+}
+
+/// A text of several lines on one line (a table cell, a list item): its lines joined by "; ",
+/// without the dashes people start lines with.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(|l| l.trim().trim_start_matches(['-', '+', '•']).trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A report's own text as paragraphs: a line each, list items marked with a dash unless the
+/// line already has one or introduces a list (ends with ':').
+fn paragraphs(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            if l.starts_with(['-', '+', '•']) || l.ends_with(':') {
+                l.to_owned()
+            } else {
+                format!("- {l}")
+            }
+        })
+        .collect()
 }
 
 fn counts_row(label: String, c: &Counts) -> Vec<String> {
@@ -160,7 +186,7 @@ impl Service {
             out.push(Block::Paragraph(format!(
                 "- {} ({kind}{task}): {}",
                 f.name_vi,
-                f.text.replace('\n', " ")
+                one_line(&f.text)
             )));
         }
         Ok(out)
@@ -212,7 +238,7 @@ impl Service {
                         t.task.title.clone(),
                         status,
                         t.percent.map_or_else(|| "-".into(), |p| format!("{p} %")),
-                        t.result.clone().unwrap_or_default(),
+                        t.result.as_deref().map(one_line).unwrap_or_default(),
                     ]
                 })
                 .collect(),
@@ -220,10 +246,16 @@ impl Service {
         let mut texts: Vec<(String, &'static str)> = Vec::new();
         for t in &tasks {
             if let Some(d) = &t.difficulties {
-                texts.push((format!("Nhiệm vụ {}: {d}", t.task.code), "difficulties"));
+                texts.push((
+                    format!("- Nhiệm vụ {}: {}", t.task.code, one_line(d)),
+                    "difficulties",
+                ));
             }
             if let Some(p) = &t.proposals {
-                texts.push((format!("Nhiệm vụ {}: {p}", t.task.code), "proposals"));
+                texts.push((
+                    format!("- Nhiệm vụ {}: {}", t.task.code, one_line(p)),
+                    "proposals",
+                ));
             }
         }
         let own = self.report_texts(code, period, as_of)?;
@@ -232,10 +264,7 @@ impl Service {
             ("Khó khăn, vướng mắc", "difficulties"),
             ("Đề xuất, kiến nghị", "proposals"),
         ] {
-            let mut lines: Vec<String> = own
-                .get(key)
-                .map(|t| t.lines().map(str::to_owned).collect())
-                .unwrap_or_default();
+            let mut lines: Vec<String> = own.get(key).map(|t| paragraphs(t)).unwrap_or_default();
             lines.extend(
                 texts
                     .iter()
@@ -249,11 +278,7 @@ impl Service {
                 level: 2,
                 text: heading.to_owned(),
             });
-            out.extend(
-                lines
-                    .into_iter()
-                    .map(|l| Block::Paragraph(format!("- {l}"))),
-            );
+            out.extend(lines.into_iter().map(Block::Paragraph));
         }
         Ok(out)
     }

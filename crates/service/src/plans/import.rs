@@ -11,7 +11,7 @@
 use std::io::Cursor;
 
 use innoreport_core::Principal;
-use innoreport_core::plans::{PlanDraft, PlanOwner, Section, TaskDraft, check_plan};
+use innoreport_core::plans::{PlanDraft, PlanOwner, Section, TaskDraft, check_plan, tidy};
 use innoreport_core::validation::Issue;
 
 use super::PlanView;
@@ -154,11 +154,17 @@ fn rows(bytes: &[u8], format: AnnexFormat) -> Result<Vec<(usize, Vec<String>)>, 
     }
 }
 
-/// A table read: the plan draft with the line of each task, or every problem by line.
-pub type Annex = Result<(PlanDraft, Vec<usize>), Vec<RowProblem>>;
+/// A table read: the plan draft of the rows that could be read, the line of each of its tasks,
+/// and the problems of the rows that could not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annex {
+    pub draft: PlanDraft,
+    pub lines: Vec<usize>,
+    pub problems: Vec<RowProblem>,
+}
 
-/// Reads an annex table into a plan draft titled `title`, with the line of each task (or every
-/// problem, by line).
+/// Reads an annex table into a plan draft titled `title`, with the line of each task and every
+/// problem of its rows, by line.
 pub fn read_annex(
     bytes: &[u8],
     format: AnnexFormat,
@@ -215,8 +221,18 @@ pub fn read_annex(
             format!("at most {MAX_ROWS} rows"),
         ));
     }
+    let draft = |sections, tasks| PlanDraft {
+        title: title.to_owned(),
+        last_year,
+        sections,
+        tasks,
+    };
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Ok(Annex {
+            draft: draft(Vec::new(), Vec::new()),
+            lines: Vec::new(),
+            problems,
+        });
     }
     let mut sections: Vec<Section> = Vec::new();
     let mut tasks = Vec::new();
@@ -225,10 +241,10 @@ pub fn read_annex(
         let cell = |c: Col| {
             at(c)
                 .and_then(|i| row.get(i))
-                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                .map(|s| s.trim().to_owned())
                 .unwrap_or_default()
         };
-        let stt = cell(Col::Stt).trim_end_matches('.').to_owned();
+        let stt = tidy(&cell(Col::Stt)).trim_end_matches('.').to_owned();
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -256,7 +272,7 @@ pub fn read_annex(
         if column(&stt) == Some(Col::Stt) {
             continue;
         }
-        let (title, content) = (cell(Col::Title), cell(Col::Content));
+        let (title, content) = (tidy(&cell(Col::Title)), cell(Col::Content));
         let (lead, timeframe) = (cell(Col::Lead), cell(Col::Timeframe));
         // Sections are Roman-numbered ("I"), or numbered ("1") in a table that has no Roman
         // ones, with neither lead unit nor timeframe.
@@ -267,7 +283,7 @@ pub fn read_annex(
                 *line,
                 "row",
                 "empty_row",
-                format!("row {stt} has no title, lead unit or timeframe: a task needs a title, a lead unit and a timeframe; a section a title"),
+                format!("the row numbered {stt:?} has no title, lead unit or timeframe: a task needs a title, a lead unit and a timeframe; a section a title"),
             ));
             continue;
         }
@@ -279,7 +295,7 @@ pub fn read_annex(
             match name {
                 Some(name) => sections.push(Section {
                     code: stt,
-                    title: name,
+                    title: tidy(&name),
                 }),
                 None => problems.push(problem(
                     *line,
@@ -306,7 +322,7 @@ pub fn read_annex(
         };
         // A task without a short name is named by its content's first clause.
         let title = if title.is_empty() {
-            short(&content)
+            short(&tidy(&content))
         } else {
             title
         };
@@ -348,18 +364,11 @@ pub fn read_annex(
             }
         }
     }
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
-    Ok(Ok((
-        PlanDraft {
-            title: title.to_owned(),
-            last_year,
-            sections,
-            tasks,
-        },
+    Ok(Annex {
+        draft: draft(sections, tasks),
         lines,
-    )))
+        problems,
+    })
 }
 
 /// The first clause of a text, at most 120 characters.
@@ -418,23 +427,36 @@ impl Service {
         let catalog = self.catalog(&mut conn)?;
         let province =
             self.plan_unit(&mut conn, who, owner, unit, innoreport_core::Action::Submit)?;
-        let (draft, lines) = read_annex(bytes, format, title, last_year)?.map_err(rejected)?;
+        let Annex {
+            draft,
+            lines,
+            mut problems,
+        } = read_annex(bytes, format, title, last_year)?;
         let header = lines.first().map_or(1, |l| l.saturating_sub(1));
-        let body = check_plan(&draft, first_year, &|c| catalog.indicator(c).is_some()).map_err(
-            |issues| {
-                rejected(
+        // The plan's own checks run on the rows that were read, so a file's problems are all
+        // listed at once (a table whose header could not be read has no rows to check).
+        let checked = check_plan(&draft, first_year, &|c| catalog.indicator(c).is_some());
+        let body = match checked {
+            Ok(body) if problems.is_empty() => body,
+            Ok(_) => return Err(rejected(problems)),
+            Err(issues) => {
+                let header_only = problems.iter().any(|p| p.field == "header");
+                let had_rows_refused = !problems.is_empty();
+                problems.extend(
                     issues
                         .into_iter()
+                        .filter(|i| !(header_only || (i.field == "tasks" && had_rows_refused)))
                         .map(|i| RowProblem {
                             line: line_of(&i.field, &lines, header),
                             field: i.field,
                             code: i.code,
                             message: i.message,
-                        })
-                        .collect(),
-                )
-            },
-        )?;
+                        }),
+                );
+                problems.sort_by_key(|p| p.line);
+                return Err(rejected(problems));
+            }
+        };
         let plan = self.write_plan(
             &mut conn,
             who,
@@ -462,13 +484,19 @@ mod tests {
                    1,Triển khai chính sách,Tổ chức tuyên truyền,Phòng Văn hóa - Xã hội,Các bản,Năm 2026\n\
                    STT,Nội dung,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian thực hiện\n\
                    2,Rà soát,\"Tổng hợp khó khăn,\nvướng mắc\",Phòng Văn hóa - Xã hội,,Thường xuyên\n";
-        let (plan, lines) = read_annex(csv.as_bytes(), AnnexFormat::Csv, "KH 2026", None)
-            .unwrap()
-            .unwrap();
+        let Annex {
+            draft: plan,
+            lines,
+            problems,
+        } = read_annex(csv.as_bytes(), AnnexFormat::Csv, "KH 2026", None).unwrap();
+        assert!(problems.is_empty());
         assert_eq!(plan.sections.len(), 1);
         let codes: Vec<&str> = plan.tasks.iter().map(|t| t.code.as_str()).collect();
         assert_eq!(codes, ["I.1", "I.2"]);
-        assert_eq!(plan.tasks[1].content, "Tổng hợp khó khăn, vướng mắc");
+        assert_eq!(
+            plan.tasks[1].content, "Tổng hợp khó khăn,\nvướng mắc",
+            "a cell keeps its line breaks"
+        );
         assert_eq!(plan.tasks[1].partners, None);
         assert_eq!(lines, [3, 5]);
     }
@@ -484,7 +512,7 @@ mod tests {
                 None,
             )
             .unwrap()
-            .unwrap_err()
+            .problems
             .into_iter()
             .map(|p| (p.line, p.code))
             .collect::<Vec<_>>()
@@ -507,14 +535,14 @@ mod tests {
         );
         // Under a Roman section, a numbered row without lead unit and timeframe is a task
         // (refused by the plan's checks), not a section.
-        let (plan, _) = read_annex(
+        let plan = read_annex(
             format!("{head}I,Phần một,,,,\n1,T1,Việc 1,,,\n").as_bytes(),
             AnnexFormat::Csv,
             "KH",
             None,
         )
         .unwrap()
-        .unwrap();
+        .draft;
         assert_eq!((plan.sections.len(), plan.tasks.len()), (1, 1));
     }
 
@@ -523,7 +551,7 @@ mod tests {
         let csv = "STT,Nhiệm vụ,Thời gian thực hiện\n1,Một việc,Năm 2026\n";
         let problems = read_annex(csv.as_bytes(), AnnexFormat::Csv, "KH", None)
             .unwrap()
-            .unwrap_err();
+            .problems;
         assert_eq!(problems[0].line, 1);
         assert_eq!(problems[0].code, "missing_column");
     }

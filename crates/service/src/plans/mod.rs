@@ -392,34 +392,45 @@ impl Service {
             ));
         }
         let revision = existing.as_ref().map_or(0, |p| p.revision);
-        if let Some(e) = &existing {
-            if status_of(&e.status) == PlanStatus::Approved {
-                return Err(ServiceError::Locked {
-                    message: format!(
-                        "The plan is approved (revision {revision}); the province must reopen it first."
-                    ),
-                    issues: vec![Issue::new(
-                        "plan",
-                        "approved",
-                        "reopen the plan to change it",
-                    )],
-                });
-            }
-            // A task adopted from the template stays so while it is the same task (its title
-            // and content); under a template's code, another task is the commune's own.
-            let old = decode_body(e)?;
-            for t in &mut body.tasks {
-                if old.task(&t.code).is_some_and(|o| {
-                    o.origin == TaskOrigin::Template && o.title == t.title && o.content == t.content
-                }) {
-                    t.origin = TaskOrigin::Template;
-                }
-            }
+        if existing
+            .as_ref()
+            .is_some_and(|e| status_of(&e.status) == PlanStatus::Approved)
+        {
+            return Err(ServiceError::Locked {
+                message: format!(
+                    "The plan is approved (revision {revision}); the province must reopen it first."
+                ),
+                issues: vec![Issue::new(
+                    "plan",
+                    "approved",
+                    "reopen the plan to change it",
+                )],
+            });
         }
         if let Some(given) = base_revision
             && given != revision
         {
             return Err(stale(given, revision));
+        }
+        // A commune's task is the template's when the province's template for the year has the
+        // same task (code, title and content): written by hand, imported or adopted alike; under
+        // a template's code, another task is the commune's own.
+        if owner == PlanOwner::Commune {
+            let template = match store::covering(conn, "province", province, body.first_year)? {
+                Some(t) => Some(decode_body(&t)?),
+                None => None,
+            };
+            for t in &mut body.tasks {
+                let same = template
+                    .as_ref()
+                    .and_then(|tp| tp.task(&t.code))
+                    .is_some_and(|o| o.title == t.title && o.content == t.content);
+                t.origin = if same {
+                    TaskOrigin::Template
+                } else {
+                    TaskOrigin::Own
+                };
+            }
         }
         let now = self.now();
         let status = PlanStatus::Draft;

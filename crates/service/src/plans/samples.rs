@@ -29,9 +29,13 @@ pub const DAI_SON: &str = "11086";
 
 /// A sample plan read and checked (a sample that does not read is a bug of the build).
 pub fn sample(csv: &str, title: &str, year: i32, catalog: &Catalog) -> PlanBody {
-    let (draft, _) = read_annex(csv.as_bytes(), AnnexFormat::Csv, title, None)
-        .expect("a sample plan is a readable CSV")
-        .expect("a sample plan has no rejected row");
+    let annex = read_annex(csv.as_bytes(), AnnexFormat::Csv, title, None)
+        .expect("a sample plan is a readable CSV");
+    assert!(
+        annex.problems.is_empty(),
+        "a sample plan has no rejected row"
+    );
+    let draft = annex.draft;
     check_plan(&draft, year, &|c| catalog.indicator(c).is_some()).expect("a sample plan is valid")
 }
 
