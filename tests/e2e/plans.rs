@@ -430,6 +430,44 @@ async fn a_commune_adopts_the_template_reports_two_quarters_and_the_province_see
     assert_eq!(tasks[1][2], "Đang triển khai (quá hạn 66 ngày)");
     assert!(own_doc.says("Hoàn thành rà soát"));
 
+    // Every view also downloads whole from its `.csv` / `.xlsx` path.
+    for (path, rows) in [
+        ("/api/v1/plans/tasks/I.2.csv?province=14&period=2026Q2", 1),
+        ("/api/v1/plans/feedback.csv?province=14&period=2026Q2", 3),
+        (
+            "/api/v1/plans/progress.csv?province=14&period=2026Q2&table=sections",
+            2,
+        ),
+        ("/api/v1/plans/progress/03808.csv?period=2026Q2", 3),
+    ] {
+        let res = app.get_as(&admin, path).await;
+        assert!(
+            res.content_type().starts_with("text/csv"),
+            "{path}: {}",
+            res.text()
+        );
+        let text = res.text();
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        assert_eq!(reader.records().count(), rows, "{path}");
+    }
+    let res = app
+        .get_as(
+            &admin,
+            "/api/v1/plans/progress/03808.xlsx?period=2026Q2&lang=vi",
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    // The plans list pages like every list.
+    let first = app.get_as(&admin, "/api/v1/plans?limit=1").await.json();
+    assert_eq!(first["items"][0]["owner"], "commune");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second = app
+        .get_as(&admin, &format!("/api/v1/plans?limit=1&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(second["items"][0]["owner"], "province");
+    assert_eq!(second["next_cursor"], Value::Null);
+
     // The officer sees its own tasks, not the province's table.
     let own = app
         .get_as(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Auth;
-use crate::http::export::{Cell, Export, ExportParams, ExportRow, columns, respond};
+use crate::http::export::{Cell, Export, ExportParams, ExportRow, Format, Lang, columns, respond};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::query::Query;
 use crate::state::AppState;
@@ -294,6 +294,17 @@ pub async fn plan_progress(
     query: Query<ProgressQuery>,
     export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&req);
+    progress_answer(state, auth, query, format, export.lang()).await
+}
+
+async fn progress_answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ProgressQuery>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (province, period, as_of) = (q.province.as_str().to_owned(), q.period, q.as_of);
     let p = state
@@ -340,11 +351,10 @@ pub async fn plan_progress(
             })
             .collect(),
     };
-    let format = export.format(&req);
     let name = format!("plan_progress_{}_{}", out.province, out.period);
     respond(
         format,
-        export.lang(),
+        lang,
         || match q.table.unwrap_or_default() {
             ProgressTable::Communes => Export::of(name, &out.communes),
             ProgressTable::Sections => Export::of(format!("{name}_sections"), &out.sections),
@@ -353,6 +363,17 @@ pub async fn plan_progress(
         || HttpResponse::Ok().json(&out),
     )
     .await
+}
+
+crate::export_routes! {
+    module: progress_exports,
+    tag: "plans",
+    security: (("bearer" = [])),
+    csv: plan_progress_csv = "/plans/progress.csv",
+    xlsx: plan_progress_xlsx = "/plans/progress.xlsx",
+    params: (ProgressQuery,),
+    args: (auth: Auth, query: Query<ProgressQuery>),
+    export: progress_answer,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -402,6 +423,18 @@ pub async fn task_across(
     query: Query<ProvincePeriodQuery>,
     export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&req);
+    task_across_answer(state, auth, code, query, format, export.lang()).await
+}
+
+async fn task_across_answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    code: web::Path<String>,
+    query: Query<ProvincePeriodQuery>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let code = code.into_inner();
     let t = state
@@ -421,12 +454,23 @@ pub async fn task_across(
     };
     let name = format!("plan_task_{}_{}", out.province, out.period);
     respond(
-        export.format(&req),
-        export.lang(),
+        format,
+        lang,
         || Export::of(name, &out.items),
         || HttpResponse::Ok().json(&out),
     )
     .await
+}
+
+crate::export_routes! {
+    module: task_across_exports,
+    tag: "plans",
+    security: (("bearer" = [])),
+    csv: task_across_csv = "/plans/tasks/{code}.csv",
+    xlsx: task_across_xlsx = "/plans/tasks/{code}.xlsx",
+    params: (("code" = String, Path, example = "II.3"), ProvincePeriodQuery,),
+    args: (auth: Auth, code: web::Path<String>, query: Query<ProvincePeriodQuery>),
+    export: task_across_answer,
 }
 
 /// A difficulty or a proposal of a commune.
@@ -524,6 +568,17 @@ pub async fn plan_feedback(
     query: Query<ProvincePeriodQuery>,
     export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&req);
+    feedback_answer(state, auth, query, format, export.lang()).await
+}
+
+async fn feedback_answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: Query<ProvincePeriodQuery>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let f = state
         .call(move |s| s.plan_feedback(&auth.0, q.province.as_str(), q.period, q.as_of))
@@ -536,12 +591,23 @@ pub async fn plan_feedback(
     };
     let name = format!("plan_feedback_{}_{}", out.province, out.period);
     respond(
-        export.format(&req),
-        export.lang(),
+        format,
+        lang,
         || Export::of(name, &out.items),
         || HttpResponse::Ok().json(&out),
     )
     .await
+}
+
+crate::export_routes! {
+    module: feedback_exports,
+    tag: "plans",
+    security: (("bearer" = [])),
+    csv: plan_feedback_csv = "/plans/feedback.csv",
+    xlsx: plan_feedback_xlsx = "/plans/feedback.xlsx",
+    params: (ProvincePeriodQuery,),
+    args: (auth: Auth, query: Query<ProvincePeriodQuery>),
+    export: feedback_answer,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -586,6 +652,18 @@ pub async fn commune_tasks(
     query: Query<CommuneTasksQuery>,
     export: Query<ExportParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let format = export.format(&req);
+    commune_tasks_answer(state, auth, commune, query, format, export.lang()).await
+}
+
+async fn commune_tasks_answer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    commune: web::Path<String>,
+    query: Query<CommuneTasksQuery>,
+    format: Format,
+    lang: Lang,
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let commune = commune.into_inner();
     let c = commune.clone();
@@ -609,10 +687,21 @@ pub async fn commune_tasks(
     };
     let name = format!("plan_tasks_{commune}_{period}");
     respond(
-        export.format(&req),
-        export.lang(),
+        format,
+        lang,
         || Export::of(name, &out.items),
         || HttpResponse::Ok().json(&out),
     )
     .await
+}
+
+crate::export_routes! {
+    module: commune_tasks_exports,
+    tag: "plans",
+    security: (("bearer" = [])),
+    csv: commune_tasks_csv = "/plans/progress/{commune}.csv",
+    xlsx: commune_tasks_xlsx = "/plans/progress/{commune}.xlsx",
+    params: (("commune" = String, Path, example = "03808"), CommuneTasksQuery,),
+    args: (auth: Auth, commune: web::Path<String>, query: Query<CommuneTasksQuery>),
+    export: commune_tasks_answer,
 }

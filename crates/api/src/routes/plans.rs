@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Auth;
+use crate::http::pagination::{PageParams, page_of};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::query::Query;
 use crate::state::AppState;
@@ -59,6 +60,8 @@ impl From<PlanView> for PlanOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanList {
     pub items: Vec<PlanOut>,
+    /// The cursor of the next page (null: the last page).
+    pub next_cursor: Option<String>,
 }
 
 /// The path of one plan: whose, and a year it covers.
@@ -93,9 +96,9 @@ pub struct PlanListQuery {
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
-    params(PlanListQuery),
+    params(PlanListQuery, PageParams),
     responses(
-        (status = 200, description = "The plans", body = PlanList),
+        (status = 200, description = "One page of plans, by owner, unit and first year", body = PlanList),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A province or commune outside the caller's scope", body = Problem, content_type = "application/problem+json"),
@@ -106,11 +109,14 @@ pub async fn list_plans(
     state: web::Data<AppState>,
     auth: Auth,
     query: Query<PlanListQuery>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     if let Some(y) = q.year {
         check_year(y)?;
     }
+    let limit = page.limit()?;
+    let after = page.after("plan")?;
     let plans = state
         .call(move |s| {
             s.plans(
@@ -122,8 +128,16 @@ pub async fn list_plans(
             )
         })
         .await?;
+    let key = |p: &PlanView| format!("{}/{}/{:04}", p.owner.as_str(), p.unit, p.body.first_year);
+    let rows: Vec<PlanView> = plans
+        .into_iter()
+        .filter(|p| after.as_ref().is_none_or(|a| key(p) > *a))
+        .take(limit as usize + 1)
+        .collect();
+    let (rows, next_cursor) = page_of(rows, limit, "plan", key);
     Ok(HttpResponse::Ok().json(PlanList {
-        items: plans.into_iter().map(PlanOut::from).collect(),
+        items: rows.into_iter().map(PlanOut::from).collect(),
+        next_cursor,
     }))
 }
 

@@ -1,3 +1,5 @@
+use chrono::NaiveDate;
+
 use super::*;
 
 fn task(code: &str, timeframe: &str) -> TaskDraft {
