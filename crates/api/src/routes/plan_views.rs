@@ -165,10 +165,10 @@ pub struct TaskStandingOut {
     pub days_overdue: Option<i64>,
 }
 
-fn standing_out(name_vi: String, s: TaskStanding) -> TaskStandingOut {
+fn standing_out(s: TaskStanding) -> TaskStandingOut {
     TaskStandingOut {
         commune: s.commune,
-        name_vi,
+        name_vi: s.name_vi,
         task: s.task.code,
         title: s.task.title,
         section: s.task.section,
@@ -310,11 +310,6 @@ async fn progress_answer(
     let p = state
         .call(move |s| s.plan_progress(&auth.0, &province, period, as_of))
         .await?;
-    let names: std::collections::BTreeMap<String, String> = p
-        .communes
-        .iter()
-        .map(|c| (c.commune.clone(), c.name_vi.clone()))
-        .collect();
     let out = PlanProgressOut {
         province: p.province,
         period: p.period,
@@ -342,14 +337,7 @@ async fn progress_answer(
                 counts: s.counts.into(),
             })
             .collect(),
-        overdue: p
-            .overdue
-            .into_iter()
-            .map(|o| {
-                let name = names.get(&o.standing.commune).cloned().unwrap_or(o.name_vi);
-                standing_out(name, o.standing)
-            })
-            .collect(),
+        overdue: p.overdue.into_iter().map(standing_out).collect(),
     };
     let name = format!("plan_progress_{}_{}", out.province, out.period);
     respond(
@@ -446,11 +434,7 @@ async fn task_across_answer(
         period: t.period,
         as_of: t.as_of,
         totals: t.counts.into(),
-        items: t
-            .rows
-            .into_iter()
-            .map(|r| standing_out(r.name_vi, r.standing))
-            .collect(),
+        items: t.rows.into_iter().map(standing_out).collect(),
     };
     let name = format!("plan_task_{}_{}", out.province, out.period);
     respond(
@@ -531,7 +515,7 @@ async fn commune_tasks_answer(
     let commune = commune.into_inner();
     let c = commune.clone();
     let (period, as_of) = (q.period, q.as_of);
-    let ((name_vi, tasks), as_of) = state
+    let (tasks, as_of) = state
         .call(move |s| {
             let as_of = as_of.unwrap_or_else(|| s.now());
             Ok((s.commune_tasks(&auth.0, &c, period, Some(as_of))?, as_of))
@@ -543,10 +527,7 @@ async fn commune_tasks_answer(
         period,
         as_of,
         totals: totals.into(),
-        items: tasks
-            .into_iter()
-            .map(|t| standing_out(name_vi.clone(), t))
-            .collect(),
+        items: tasks.into_iter().map(standing_out).collect(),
     };
     let name = format!("plan_tasks_{commune}_{period}");
     respond(

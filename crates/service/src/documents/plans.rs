@@ -135,11 +135,10 @@ impl Service {
                     .overdue
                     .iter()
                     .enumerate()
-                    .map(|(i, o)| {
-                        let st = &o.standing;
+                    .map(|(i, st)| {
                         vec![
                             (i + 1).to_string(),
-                            o.name_vi.clone(),
+                            st.name_vi.clone(),
                             format!("{}. {}", st.task.code, st.task.title),
                             status_vi(st.status).to_owned(),
                             st.due
@@ -201,7 +200,7 @@ impl Service {
         as_of: DateTime<Utc>,
         s: &mut Sections,
     ) -> Result<Vec<Block>, ServiceError> {
-        let (_, tasks) = self.commune_tasks(who, code, period, Some(as_of))?;
+        let tasks = self.commune_tasks(who, code, period, Some(as_of))?;
         if tasks.is_empty() {
             return Ok(Vec::new());
         }

@@ -30,8 +30,8 @@ pub use progress::{
     stored_progress, write_progress,
 };
 pub use views::{
-    CommuneCompletion, Feedback, FeedbackItem, Overdue, ProvinceProgress, SectionCompletion,
-    TaskAcross, TaskAcrossRow, TaskStanding, count,
+    CommuneCompletion, Feedback, FeedbackItem, ProvinceProgress, SectionCompletion, TaskAcross,
+    TaskStanding, count,
 };
 
 use crate::reports::clip;

@@ -22,6 +22,8 @@ use crate::{Service, ServiceError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskStanding {
     pub commune: String,
+    /// The commune's name.
+    pub name_vi: String,
     pub task: Task,
     pub section_title: Option<String>,
     pub status: Option<TaskStatus>,
@@ -73,12 +75,6 @@ pub struct SectionCompletion {
     pub counts: Counts,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overdue {
-    pub name_vi: String,
-    pub standing: TaskStanding,
-}
-
 /// Plan completion of a province's communes for a period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProvinceProgress {
@@ -89,7 +85,8 @@ pub struct ProvinceProgress {
     pub communes_with_plan: usize,
     pub communes: Vec<CommuneCompletion>,
     pub sections: Vec<SectionCompletion>,
-    pub overdue: Vec<Overdue>,
+    /// The overdue tasks, most days overdue first.
+    pub overdue: Vec<TaskStanding>,
 }
 
 /// One task across the communes whose plans have it.
@@ -100,13 +97,16 @@ pub struct TaskAcross {
     pub period: Period,
     pub as_of: DateTime<Utc>,
     pub counts: Counts,
-    pub rows: Vec<TaskAcrossRow>,
+    pub rows: Vec<TaskStanding>,
 }
 
+/// A commune in a view of plans: its names and its plan's title (`None`: no plan for the year).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TaskAcrossRow {
-    pub name_vi: String,
-    pub standing: TaskStanding,
+struct CommuneRow {
+    code: String,
+    name_vi: String,
+    name_en: String,
+    plan: Option<String>,
 }
 
 /// One difficulty or proposal of one commune.
@@ -165,7 +165,7 @@ fn parts_by_commune(
 
 /// The standing of each task of `plan` for the period viewed.
 fn judge(
-    commune: &str,
+    commune: &CommuneRow,
     plan: &PlanBody,
     parts: Option<&Parts>,
     period: Period,
@@ -187,7 +187,8 @@ fn judge(
             });
             let s = standing(t, stated.map(|(_, s)| s.status), year, today);
             TaskStanding {
-                commune: commune.to_owned(),
+                commune: commune.code.clone(),
+                name_vi: commune.name_vi.clone(),
                 task: t.clone(),
                 section_title: t
                     .section
@@ -235,20 +236,13 @@ fn today(as_of: DateTime<Utc>) -> NaiveDate {
 impl Service {
     /// Every task of every commune of `province` (or of one commune) that has a plan for the
     /// period's year, judged at `as_of`; with the communes in scope and their plans.
-    #[allow(clippy::type_complexity)]
     fn standings(
         &self,
         province: &str,
         commune: Option<&str>,
         period: Period,
         as_of: DateTime<Utc>,
-    ) -> Result<
-        (
-            Vec<(String, String, String, Option<String>)>,
-            Vec<TaskStanding>,
-        ),
-        ServiceError,
-    > {
+    ) -> Result<(Vec<CommuneRow>, Vec<TaskStanding>), ServiceError> {
         let mut conn = self.conn()?;
         let reference = self.reference(&mut conn, |r| r.province(province).is_some())?;
         let plans = commune_plans(
@@ -269,15 +263,16 @@ impl Service {
             .filter(|c| commune.is_none_or(|x| x == c.code))
         {
             let plan = plans.get(&c.code);
-            communes.push((
-                c.code.clone(),
-                c.name_vi.clone(),
-                c.name_en.clone(),
-                plan.map(|p| p.title.clone()),
-            ));
+            let row = CommuneRow {
+                code: c.code.clone(),
+                name_vi: c.name_vi.clone(),
+                name_en: c.name_en.clone(),
+                plan: plan.map(|p| p.title.clone()),
+            };
             if let Some(plan) = plan {
-                all.extend(judge(&c.code, plan, parts.get(&c.code), period, day));
+                all.extend(judge(&row, plan, parts.get(&c.code), period, day));
             }
+            communes.push(row);
         }
         Ok((communes, all))
     }
@@ -295,10 +290,6 @@ impl Service {
         self.province_exists(province)?;
         let as_of = as_of.unwrap_or_else(|| self.now());
         let (communes, all) = self.standings(province, None, period, as_of)?;
-        let names: BTreeMap<&str, &str> = communes
-            .iter()
-            .map(|c| (c.0.as_str(), c.1.as_str()))
-            .collect();
         let mut by_commune: BTreeMap<&str, Counts> = BTreeMap::new();
         let mut by_section: BTreeMap<(String, String), (Counts, std::collections::BTreeSet<&str>)> =
             BTreeMap::new();
@@ -316,37 +307,29 @@ impl Service {
             e.0.add(&st);
             e.1.insert(&s.commune);
             if s.days_overdue.is_some() {
-                overdue.push(Overdue {
-                    name_vi: names
-                        .get(s.commune.as_str())
-                        .copied()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    standing: s.clone(),
-                });
+                overdue.push(s.clone());
             }
         }
         overdue.sort_by(|a, b| {
-            b.standing
-                .days_overdue
-                .cmp(&a.standing.days_overdue)
-                .then(a.standing.commune.cmp(&b.standing.commune))
-                .then(a.standing.task.code.cmp(&b.standing.task.code))
+            b.days_overdue
+                .cmp(&a.days_overdue)
+                .then(a.commune.cmp(&b.commune))
+                .then(a.task.code.cmp(&b.task.code))
         });
         Ok(ProvinceProgress {
             province: province.to_owned(),
             period,
             as_of,
             totals,
-            communes_with_plan: communes.iter().filter(|c| c.3.is_some()).count(),
+            communes_with_plan: communes.iter().filter(|c| c.plan.is_some()).count(),
             communes: communes
                 .iter()
-                .map(|(code, vi, en, plan)| CommuneCompletion {
-                    commune: code.clone(),
-                    name_vi: vi.clone(),
-                    name_en: en.clone(),
-                    plan: plan.clone(),
-                    counts: by_commune.get(code.as_str()).copied().unwrap_or_default(),
+                .map(|c| CommuneCompletion {
+                    commune: c.code.clone(),
+                    name_vi: c.name_vi.clone(),
+                    name_en: c.name_en.clone(),
+                    plan: c.plan.clone(),
+                    counts: by_commune.get(c.code.as_str()).copied().unwrap_or_default(),
                 })
                 .collect(),
             sections: by_section
@@ -362,22 +345,20 @@ impl Service {
         })
     }
 
-    /// A commune's name and tasks, judged at `as_of` (default now).
+    /// A commune's tasks, judged at `as_of` (default now).
     pub fn commune_tasks(
         &self,
         who: &Principal,
         commune: &str,
         period: Period,
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<(String, Vec<TaskStanding>), ServiceError> {
+    ) -> Result<Vec<TaskStanding>, ServiceError> {
         let province = {
             let mut conn = self.conn()?;
             self.authorize_commune(&mut conn, who, commune, Action::Read)?
         };
         let as_of = as_of.unwrap_or_else(|| self.now());
-        let (communes, tasks) = self.standings(&province, Some(commune), period, as_of)?;
-        let name = communes.into_iter().next().map(|c| c.1).unwrap_or_default();
-        Ok((name, tasks))
+        Ok(self.standings(&province, Some(commune), period, as_of)?.1)
     }
 
     /// One task (by its code, as adopted from the template) across the communes of `province`.
@@ -392,27 +373,13 @@ impl Service {
         who.require(Action::Read, Target::Communes(province))?;
         self.province_exists(province)?;
         let as_of = as_of.unwrap_or_else(|| self.now());
-        let (communes, all) = self.standings(province, None, period, as_of)?;
-        let names: BTreeMap<&str, &str> = communes
-            .iter()
-            .map(|c| (c.0.as_str(), c.1.as_str()))
-            .collect();
-        let mut counts = Counts::default();
-        let rows: Vec<TaskAcrossRow> = all
+        let rows: Vec<TaskStanding> = self
+            .standings(province, None, period, as_of)?
+            .1
             .into_iter()
             .filter(|s| s.task.code == code)
-            .map(|s| {
-                counts.add(&s.standing());
-                TaskAcrossRow {
-                    name_vi: names
-                        .get(s.commune.as_str())
-                        .copied()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    standing: s,
-                }
-            })
             .collect();
+        let counts = count(&rows);
         Ok(TaskAcross {
             province: province.to_owned(),
             code: code.to_owned(),
@@ -513,7 +480,7 @@ impl Service {
         as_of: DateTime<Utc>,
     ) -> Result<Option<(Counts, usize)>, ServiceError> {
         let (communes, all) = self.standings(province, None, period, as_of)?;
-        let with_plan = communes.iter().filter(|c| c.3.is_some()).count();
+        let with_plan = communes.iter().filter(|c| c.plan.is_some()).count();
         if with_plan == 0 {
             return Ok(None);
         }
