@@ -63,6 +63,9 @@ enum Act {
     Framework,
     /// A login's own password: only a login's token has one (operator tokens get 403).
     OwnPassword,
+    /// Registering and removing webhooks: a commune system for its commune, a province admin in
+    /// the province.
+    Webhooks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +111,7 @@ fn expected(role: Option<Role>, act: Act, scope: Scope) -> Expect {
             // Lists of the own province answer, narrowed to the officer's commune.
             (Act::Read, Scope::Totals(Place::Own) | Scope::Communes(Place::Own)) => true,
             (Act::Read, Scope::Any | Scope::Ranking) => true,
+            (Act::Webhooks, Scope::Commune(Place::Own)) => true,
             _ => false,
         },
     };
@@ -133,6 +137,8 @@ struct Places {
     own_communes: BTreeSet<String>,
     /// An integration key of the own province and one of the other.
     keys: [String; 2],
+    /// A webhook of the own commune, the sibling and the other province's commune.
+    hooks: [i64; 3],
 }
 
 impl Places {
@@ -652,6 +658,61 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
             }));
             (Act::Read, v)
         }
+        "GET /api/v1/notifications" => {
+            let mut v = vec![(Scope::Any, get("/api/v1/notifications".into()))];
+            v.extend(provinces(Scope::Communes, &|p| {
+                get(format!("/api/v1/notifications?province={p}"))
+            }));
+            v.extend(communes(&|c| {
+                get(format!("/api/v1/notifications?commune={c}"))
+            }));
+            (Act::Read, v)
+        }
+        "POST /api/v1/webhooks" => {
+            let hook = |unit: &str, code: &str| {
+                send(
+                    "POST",
+                    "/api/v1/webhooks".into(),
+                    json!({"url": format!("https://example.org/hooks/{cell}"), unit: code}),
+                )
+            };
+            let mut v = communes(&|c| hook("commune", c));
+            v.extend(provinces(Scope::Totals, &|p| hook("province", p)));
+            (Act::Webhooks, v)
+        }
+        "GET /api/v1/webhooks" => {
+            let mut v = communes(&|c| get(format!("/api/v1/webhooks?commune={c}")));
+            v.extend(provinces(Scope::Totals, &|p| {
+                get(format!("/api/v1/webhooks?province={p}"))
+            }));
+            (Act::Webhooks, v)
+        }
+        "DELETE /api/v1/webhooks/{id}" => (
+            Act::Webhooks,
+            [(Own, 0), (Sibling, 1), (Other, 2)]
+                .iter()
+                .map(|&(p, i)| {
+                    let mut req = get(format!("/api/v1/webhooks/{}", at.hooks[i]));
+                    req.method = "DELETE";
+                    (Scope::Commune(p), req)
+                })
+                .collect(),
+        ),
+        "GET /api/v1/auth/notifications" => (
+            Act::OwnPassword,
+            vec![(Scope::Any, get("/api/v1/auth/notifications".into()))],
+        ),
+        "PUT /api/v1/auth/notifications" => (
+            Act::OwnPassword,
+            vec![(
+                Scope::Any,
+                send(
+                    "PUT",
+                    "/api/v1/auth/notifications".into(),
+                    json!({"reminders": false}),
+                ),
+            )],
+        ),
         // Keys are managed as analyst logins of their scope are.
         "POST /api/v1/keys" => {
             let mut v = vec![(
@@ -783,11 +844,24 @@ async fn every_endpoint_every_role_every_scope_answers_as_the_rules_say() {
         assert_eq!(res.status, 201, "seed key: {}", res.text());
         keys.push(res.json()["key"]["id"].as_str().unwrap().to_owned());
     }
+    let mut hooks = Vec::new();
+    for c in ["03808", sibling.as_str(), other.as_str()] {
+        let res = app
+            .post_json(
+                Some(&admin),
+                "/api/v1/webhooks",
+                &json!({"url": "https://example.org/matrix", "commune": c}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "seed webhook: {}", res.text());
+        hooks.push(res.json()["webhook"]["id"].as_i64().unwrap());
+    }
     let at = Places {
         province: ["14", "01"],
         communes: ["03808".to_owned(), sibling, other],
         own_communes: own.into_iter().collect(),
         keys: [keys[0].clone(), keys[1].clone()],
+        hooks: [hooks[0], hooks[1], hooks[2]],
     };
     // Something to read in every place: a 2025Q4 report per commune, submitted late by the admin.
     for c in &at.communes {

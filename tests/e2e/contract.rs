@@ -38,6 +38,8 @@ fn valid(name: &str) -> &'static str {
         "title" => "Kế hoạch năm 2026",
         "last_year" => "2026",
         "base_revision" => "1",
+        "kind" => "reminder",
+        "channel" => "email",
         other => panic!("no valid value for the query parameter {other}: add one"),
     }
 }

@@ -3,12 +3,9 @@
 //! as a docx reader would: the archive opened, the XML's tables and paragraphs taken apart.
 
 use std::collections::HashMap;
-use std::process::Command;
-use std::sync::Arc;
 
 use innoreport_core::Role;
 use innoreport_documents::vn;
-use innoreport_store::testing::TestDatabase;
 use serde_json::{Value, json};
 
 use crate::docx_reader::Docx;
@@ -76,27 +73,9 @@ fn assert_layout(d: &Docx) {
     );
 }
 
-/// Sơn La from `innoreport demo`, served by a test application.
-async fn demo_app() -> TestApp {
-    let db = TestDatabase::new();
-    let out = Command::new(env!("CARGO_BIN_EXE_innoreport"))
-        .args(["demo", "--province", "14", "--years", "2", "--seed", "5"])
-        .env("DATABASE_URL", &db.url)
-        .env("INNOREPORT_JWT_SECRET", crate::support::TEST_SECRET)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    TestApp::spawn_on(Arc::new(db)).await
-}
-
 #[actix_web::test]
 async fn the_province_report_of_son_la_from_demo_data_says_what_the_api_serves() {
-    let app = demo_app().await;
+    let app = crate::support::demo_app(5).await;
     let analyst = token(Role::ProvinceAnalyst, Some("14"), None);
     let (year, quarter) = {
         use chrono::Datelike;

@@ -21,6 +21,7 @@ mod index;
 mod keys;
 
 mod limits;
+mod notifications;
 mod odata;
 mod openapi;
 mod pages;

@@ -63,6 +63,8 @@ pub fn test_config(db: &TestDatabase) -> Config {
         jwt_secret: Some(TEST_SECRET.into()),
         // Tests send many requests with one token; the rate limit has its own test.
         rate_limit: 0,
+        // Tests run the notifier themselves, at the instants they choose.
+        notify_interval: 0,
         ..Config::defaults()
     }
 }
@@ -366,4 +368,34 @@ pub async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Du
         assert!(started.elapsed() < limit, "not within {limit:?}");
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Runs the `innoreport` binary on the test database with `args`; its output, once it exited
+/// successfully.
+pub fn innoreport(db: &TestDatabase, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_innoreport"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("INNOREPORT_JWT_SECRET", TEST_SECRET)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "innoreport {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Sơn La from `innoreport demo` (two years, ending with the current one), served by a test
+/// application.
+pub async fn demo_app(seed: u64) -> TestApp {
+    let db = TestDatabase::new();
+    let seed = seed.to_string();
+    innoreport(
+        &db,
+        &["demo", "--province", "14", "--years", "2", "--seed", &seed],
+    );
+    TestApp::spawn_on(std::sync::Arc::new(db)).await
 }

@@ -39,13 +39,14 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerScheme),
-    components(schemas(http::export::Format, http::export::Lang, routes::changes::ChangeAction, routes::plan_views::ProgressTable)),
+    components(schemas(http::export::Format, http::export::Lang, routes::changes::ChangeAction, routes::plan_views::ProgressTable, routes::notifications::NoticeKind, routes::notifications::DeliveryStatus, routes::notifications::DeliveryChannel)),
     tags(
         (name = "auth", description = "Logins and bearer tokens"),
         (name = "reports", description = "Submitting, reading and reviewing commune reports"),
         (name = "analysis", description = "Rollups, compliance, targets and dashboards (JSON, CSV, xlsx)"),
         (name = "documents", description = "Report documents (báo cáo) in the layout of Decree 30/2020/NĐ-CP, as Word files written from the data"),
         (name = "plans", description = "Plans (kế hoạch) of communes and templates of provinces, their tasks, the progress communes report on them and what the province sees of it"),
+        (name = "notifications", description = "Reminders before deadlines, notices of review actions, the province digest and overdue tasks: the delivery log and webhooks"),
         (name = "index", description = "The innovation index: scores, ranks, uncertainty, what-if, framework"),
         (name = "reference", description = "Provinces, communes, indicators and data sets"),
         (name = "odata", description = "A read-only OData feed for BI tools (Power BI, Excel): the analytics table, reports, communes and indicators"),
@@ -215,6 +216,14 @@ where
                 .service(keys::list_keys)
                 .service(keys::get_key)
                 .service(keys::revoke_key)
+                .service(notifications::list_notifications)
+                .service(notifications::list_notifications_csv)
+                .service(notifications::list_notifications_xlsx)
+                .service(notifications::create_webhook)
+                .service(notifications::list_webhooks)
+                .service(notifications::remove_webhook)
+                .service(notifications::get_preferences)
+                .service(notifications::put_preferences)
                 .service(reports::submit_report)
                 .service(reports::list_reports)
                 .service(reports::list_reports_csv)

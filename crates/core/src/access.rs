@@ -119,6 +119,8 @@ pub enum Action {
     ManageUsers,
     /// Replace the innovation index framework.
     ManageFramework,
+    /// Register or remove a webhook that hears a commune's (or a province's) notices.
+    ManageWebhooks,
 }
 
 impl Action {
@@ -131,6 +133,7 @@ impl Action {
             Action::ManageTargets => "set targets",
             Action::ManageUsers => "manage logins",
             Action::ManageFramework => "edit the index framework",
+            Action::ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -168,7 +171,10 @@ pub fn may_ever(role: Role, action: Action) -> bool {
         Role::Admin => true,
         Role::NationalAnalyst | Role::ProvinceAnalyst => action == Action::Read,
         Role::ProvinceAdmin => action != Action::ManageFramework,
-        Role::CommuneOfficer => matches!(action, Action::Read | Action::Submit),
+        Role::CommuneOfficer => matches!(
+            action,
+            Action::Read | Action::Submit | Action::ManageWebhooks
+        ),
     }
 }
 
@@ -202,9 +208,10 @@ pub fn allows(p: &Principal, action: Action, target: Target<'_>) -> bool {
                 }
         }
         Role::CommuneOfficer => match (action, target) {
-            (Action::Read | Action::Submit, Target::Commune { commune, province }) => {
-                own_commune(commune) && own_province(province)
-            }
+            (
+                Action::Read | Action::Submit | Action::ManageWebhooks,
+                Target::Commune { commune, province },
+            ) => own_commune(commune) && own_province(province),
             (Action::Read, Target::Province(code)) => own_province(code),
             _ => false,
         },
@@ -358,6 +365,15 @@ mod tests {
             (&national, Review, OWN, false),
             (&admin, Review, ELSEWHERE, true),
             (&admin, Submit, OWN, true),
+            // A commune system registers its own webhook; a province system the province's.
+            (&officer, ManageWebhooks, OWN, true),
+            (&officer, ManageWebhooks, NEIGHBOUR, false),
+            (&officer, ManageWebhooks, Target::Province("14"), false),
+            (&padmin, ManageWebhooks, Target::Province("14"), true),
+            (&padmin, ManageWebhooks, NEIGHBOUR, true),
+            (&padmin, ManageWebhooks, ELSEWHERE, false),
+            (&analyst, ManageWebhooks, OWN, false),
+            (&national, ManageWebhooks, OWN, false),
         ];
         for (p, action, target, expected) in cases {
             assert_eq!(
@@ -385,6 +401,7 @@ mod tests {
             Action::ManageTargets,
             Action::ManageUsers,
             Action::ManageFramework,
+            Action::ManageWebhooks,
         ];
         for role in Role::ALL {
             let p = Principal {

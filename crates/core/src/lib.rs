@@ -8,6 +8,7 @@ pub mod access;
 pub mod catalog;
 pub mod codes;
 pub mod dataset;
+pub mod notify;
 pub mod period;
 pub mod periods;
 pub mod plans;

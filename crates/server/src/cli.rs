@@ -132,6 +132,8 @@ pub fn user(config: &Config, command: UserCommand) -> Result<(), Failure> {
             province,
             commune,
             password_stdin,
+            email,
+            language,
         } => {
             let password = password_stdin.then(password_from_stdin).transpose()?;
             let created = service
@@ -144,6 +146,8 @@ pub fn user(config: &Config, command: UserCommand) -> Result<(), Failure> {
                         commune,
                         password,
                         display_name: String::new(),
+                        email,
+                        language,
                     },
                 )
                 .map_err(failure)?;

@@ -29,6 +29,63 @@ pub enum Command {
     User(UserCommand),
     /// Fill the database with realistic demo reports (deterministic for a seed).
     Demo(DemoArgs),
+    /// Write the reminders, digests and overdue-task notices due at an instant, and deliver
+    /// what is due (once; the server does this every --notify-interval).
+    Notify(NotifyArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct NotifyArgs {
+    /// The instant to schedule for (RFC 3339, e.g. 2026-11-29T08:00:00+07:00; default now).
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Print what would be written, one message a line; write and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// An RFC 3339 instant.
+pub fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{s:?} is not an instant like 2026-11-29T08:00:00+07:00: {e}"))
+}
+
+/// Reminder days: `7,3,1` for every data set, and `<dataset>=14,7,1` entries (separated by `;`)
+/// for one.
+pub fn parse_reminder_days(s: &str) -> Result<ReminderDays, String> {
+    let days = |list: &str| -> Result<Vec<u16>, String> {
+        let mut out = Vec::new();
+        for d in list.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            let n: u16 = d
+                .parse()
+                .map_err(|_| format!("{d:?} is not a number of days"))?;
+            if !(1..=366).contains(&n) {
+                return Err(format!("{n} days is not 1 to 366"));
+            }
+            out.push(n);
+        }
+        Ok(out)
+    };
+    let mut result = ReminderDays::default();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((dataset, list)) => {
+                result
+                    .per_dataset
+                    .push((dataset.trim().to_owned(), days(list)?));
+            }
+            None => result.all = Some(days(part)?),
+        }
+    }
+    Ok(result)
+}
+
+/// Reminder days for every data set, and for some.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReminderDays {
+    pub all: Option<Vec<u16>>,
+    pub per_dataset: Vec<(String, Vec<u16>)>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -100,6 +157,12 @@ pub enum UserCommand {
         /// Read the password from standard input (first line).
         #[arg(long)]
         password_stdin: bool,
+        /// Where the login's notices go.
+        #[arg(long)]
+        email: Option<String>,
+        /// The language of its notices: vi (the default) or en.
+        #[arg(long)]
+        language: Option<String>,
     },
     /// List logins (all, or filtered).
     List {
@@ -330,6 +393,91 @@ pub struct Config {
         global = true
     )]
     pub db_timeout: u64,
+
+    /// The address of the pages as recipients reach them, prefixed to every notice's link
+    /// (default: http:// and --bind).
+    #[arg(long, env = "INNOREPORT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Seconds between two runs of the notifier (schedule reminders, digests and overdue-task
+    /// notices; deliver what is due); 0 turns it off on this replica.
+    #[arg(
+        long,
+        env = "INNOREPORT_NOTIFY_INTERVAL",
+        default_value_t = 60,
+        global = true
+    )]
+    pub notify_interval: u64,
+
+    /// Days before a deadline on which reminders go out: `7,3,1` for every data set, and
+    /// `<dataset>=14,7,1` (entries separated by `;`) for one. Empty: no reminders.
+    #[arg(long, env = "INNOREPORT_REMINDER_DAYS", default_value = "7,3,1", value_parser = parse_reminder_days, global = true)]
+    pub reminder_days: ReminderDays,
+
+    /// SMTP server for notices by email (unset: email waits in the outbox, webhooks still go).
+    #[arg(long, env = "INNOREPORT_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port.
+    #[arg(
+        long,
+        env = "INNOREPORT_SMTP_PORT",
+        default_value_t = 587,
+        global = true
+    )]
+    pub smtp_port: u16,
+
+    /// `starttls` (required, port 587), `tls` (port 465) or `none` (a relay on this host only).
+    #[arg(long, env = "INNOREPORT_SMTP_SECURITY", value_enum, default_value_t = SmtpSecurity::Starttls, global = true)]
+    pub smtp_security: SmtpSecurity,
+
+    /// SMTP username (with --smtp-password).
+    #[arg(long, env = "INNOREPORT_SMTP_USERNAME", global = true)]
+    pub smtp_username: Option<String>,
+
+    /// SMTP password.
+    #[arg(
+        long,
+        env = "INNOREPORT_SMTP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_password: Option<String>,
+
+    /// The sender of notices by email.
+    #[arg(
+        long,
+        env = "INNOREPORT_MAIL_FROM",
+        default_value = "innoreport <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// The first retry of a failed delivery waits this long; each next one twice as long.
+    #[arg(long, env = "INNOREPORT_NOTIFY_RETRY_BASE", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub notify_retry_base: std::time::Duration,
+
+    /// Attempts before a delivery is marked failed.
+    #[arg(
+        long,
+        env = "INNOREPORT_NOTIFY_MAX_ATTEMPTS",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=30),
+        global = true
+    )]
+    pub notify_max_attempts: u32,
+
+    /// How long a deliverer holds a message it is sending before another may send it again
+    /// (after a crash).
+    #[arg(long, env = "INNOREPORT_NOTIFY_LEASE", default_value = "120s", value_parser = parse_duration, global = true)]
+    pub notify_lease: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
 }
 
 impl Config {

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod notify;
 pub mod startup;
 
 pub use config::{Cli, Command, Config, DemoArgs, LogFormat, TokenArgs, UserCommand};

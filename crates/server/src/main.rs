@@ -32,6 +32,7 @@ fn main() -> std::process::ExitCode {
         Command::Token(args) => innoreport_server::cli::mint_token(&config, args),
         Command::User(command) => innoreport_server::cli::user(&config, command),
         Command::Demo(args) => demo(&config, args),
+        Command::Notify(args) => innoreport_server::notify::command(&config, args),
         Command::Serve => serve(config),
         Command::Openapi => unreachable!("handled above"),
     };

@@ -26,6 +26,8 @@ pub enum StartupError {
     WeakSecret,
     #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
+    #[error("notifications: {0}")]
+    Notify(String),
 }
 
 /// The name under which a generated development signing key is stored.
@@ -144,6 +146,10 @@ impl Application {
                 }
             })
             .map_err(StartupError::Thread)?;
+        // Reminders, digests and overdue-task notices are scheduled, and the outbox delivered,
+        // every --notify-interval.
+        crate::notify::spawn(service.downgrade(), config)
+            .map_err(|e| StartupError::Notify(e.to_string()))?;
         let state = AppState::new(service, keys, metrics).with_limits(config.limits());
         // Per-route request counts and latencies, with the application's own metrics, at /metrics.
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("innoreport_http")

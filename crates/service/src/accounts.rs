@@ -71,6 +71,12 @@ pub struct Login {
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where its notices go.
+    pub email: Option<String>,
+    /// `vi` or `en`.
+    pub language: String,
+    /// Whether it wants reminders.
+    pub reminders: bool,
 }
 
 /// The principal a stored login speaks for.
@@ -107,6 +113,9 @@ fn login_of(user: &UserRow) -> Result<Login, ServiceError> {
         disabled: user.disabled,
         created_at: user.created_at.and_utc(),
         updated_at: user.updated_at.unwrap_or(user.created_at).and_utc(),
+        email: user.email.clone(),
+        language: user.language.clone(),
+        reminders: user.reminders,
     })
 }
 
@@ -122,6 +131,10 @@ pub struct NewAccount {
     /// Generated (and returned once) when omitted.
     pub password: Option<String>,
     pub display_name: String,
+    /// Where its notices go (none: no email).
+    pub email: Option<String>,
+    /// `vi` (the default) or `en`.
+    pub language: Option<String>,
 }
 
 /// What was created.
@@ -221,6 +234,12 @@ pub fn create_account(
     if let Some(p) = &account.password {
         issues.extend(crate::passwords::check(p, &username, "password"));
     }
+    if let Some(e) = &account.email {
+        issues.extend(crate::notify::settings::check_email(e));
+    }
+    if let Some(l) = &account.language {
+        issues.extend(crate::notify::settings::check_language(l));
+    }
     let Some(role) = account.role else {
         issues.push(Issue::new("role", "required", "name the login's role"));
         return Err(ServiceError::invalid("account", issues));
@@ -252,6 +271,10 @@ pub fn create_account(
         now,
     );
     user.display_name = account.display_name;
+    user.email = account.email;
+    if let Some(l) = account.language {
+        user.language = l;
+    }
     let change = innoreport_store::changes::NewChange {
         at: now,
         actor,
@@ -297,6 +320,10 @@ pub struct LoginChange {
     pub commune: Option<Option<String>>,
     pub disabled: Option<bool>,
     pub display_name: Option<String>,
+    /// `Some(None)` removes the email address.
+    pub email: Option<Option<String>>,
+    pub language: Option<String>,
+    pub reminders: Option<bool>,
 }
 
 impl Service {
@@ -454,6 +481,21 @@ impl Service {
             issues.extend(check_display_name(name));
             after.display_name = name.clone();
         }
+        if let Some(Some(e)) = &change.email {
+            issues.extend(crate::notify::settings::check_email(e));
+        }
+        if let Some(l) = &change.language {
+            issues.extend(crate::notify::settings::check_language(l));
+        }
+        if let Some(e) = &change.email {
+            after.email = e.clone();
+        }
+        if let Some(l) = &change.language {
+            after.language = l.clone();
+        }
+        if let Some(r) = change.reminders {
+            after.reminders = r;
+        }
         if !issues.is_empty() {
             return Err(ServiceError::invalid("change", issues));
         }
@@ -481,20 +523,33 @@ impl Service {
         if after.display_name != before.display_name {
             update.display_name = Some(after.display_name.clone());
         }
-        if !rescoped && update.disabled.is_none() && update.display_name.is_none() {
+        let notices = (&after.email, &after.language, after.reminders)
+            != (&before.email, &before.language, before.reminders);
+        if notices {
+            update.email = Some(after.email.clone());
+            update.language = Some(after.language.clone());
+            update.reminders = Some(after.reminders);
+        }
+        if !rescoped && update.disabled.is_none() && update.display_name.is_none() && !notices {
             return Ok(before);
         }
         update.bump_version = rescoped || update.disabled == Some(true);
-        let action = match (update.disabled, rescoped, update.display_name.is_some()) {
+        let action = match (
+            update.disabled,
+            rescoped,
+            update.display_name.is_some() || notices,
+        ) {
             (Some(true), false, false) => "user.disable",
             (Some(false), false, false) => "user.enable",
             _ => "user.update",
         };
         let detail = serde_json::json!({
             "before": {"role": before.role.as_str(), "province": before.province, "commune": before.commune,
-                       "disabled": before.disabled, "display_name": before.display_name},
+                       "disabled": before.disabled, "display_name": before.display_name,
+                       "email": before.email, "language": before.language, "reminders": before.reminders},
             "after": {"role": after.role.as_str(), "province": after.province, "commune": after.commune,
-                      "disabled": after.disabled, "display_name": after.display_name},
+                      "disabled": after.disabled, "display_name": after.display_name,
+                      "email": after.email, "language": after.language, "reminders": after.reminders},
         });
         innoreport_store::users::update_user_logged(
             &mut conn,

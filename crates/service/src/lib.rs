@@ -25,6 +25,7 @@ pub mod imports;
 pub mod index;
 pub mod keys;
 pub mod live;
+pub mod notify;
 pub mod operators;
 pub mod passwords;
 pub mod plans;

@@ -1,6 +1,7 @@
 //! Reading reports (one, a list, revisions, review records) and the province's review: approve,
 //! return, unapprove, reopen — and opening a report the commune never filed before its lock.
 
+use innoreport_core::notify::{Kind, Names};
 use innoreport_core::plans::{Progress, progress_diff};
 use innoreport_core::validation::Issue;
 use innoreport_core::{
@@ -169,8 +170,41 @@ impl Service {
         let comment = comment.filter(|c| !c.trim().is_empty());
         let now = self.now();
         let mut conn = self.conn()?;
-        self.authorize_commune(&mut conn, who, commune, Action::Review)?;
+        let province = self.authorize_commune(&mut conn, who, commune, Action::Review)?;
         let catalog = self.catalog(&mut conn)?;
+        let commune_names = self
+            .reference(&mut conn, |r| r.commune(commune).is_some())?
+            .names(commune);
+        // The commune hears of the action: its notices are written in the action's transaction.
+        let notify = |conn: &mut innoreport_store::DbConnection, kind| {
+            let Some(d) = catalog.dataset(dataset) else {
+                return Ok(0);
+            };
+            let Ok(p) = Period::parse(period) else {
+                return Ok(0);
+            };
+            crate::notify::review_notices(
+                conn,
+                (
+                    Names {
+                        vi: commune_names.0.clone(),
+                        en: commune_names.1.clone(),
+                    },
+                    Names {
+                        vi: d.name_vi.clone(),
+                        en: d.name_en.clone(),
+                    },
+                ),
+                kind,
+                dataset,
+                p,
+                &province,
+                commune,
+                &who.subject,
+                comment,
+                now,
+            )
+        };
         innoreport_store::transaction(&mut conn, |conn| {
             let (Some(report), _) = store::find_for_update(conn, dataset, period, commune, 0)?
             else {
@@ -202,6 +236,7 @@ impl Service {
                         at: now,
                     },
                 )?;
+                notify(conn, Kind::Reopened)?;
                 return Ok(Reviewed::Opened(opened));
             };
             let (status, reopened) =
@@ -219,6 +254,15 @@ impl Service {
                 report.revision,
                 now,
             )?;
+            let kind = match action {
+                ReviewAction::Return => Some(Kind::Returned),
+                ReviewAction::Approve => Some(Kind::Approved),
+                ReviewAction::Reopen => Some(Kind::Reopened),
+                ReviewAction::Unapprove => None,
+            };
+            if let Some(kind) = kind {
+                notify(conn, kind)?;
+            }
             let view = store::get_report(conn, dataset, period, commune)?
                 .ok_or_else(|| ServiceError::bug("a report vanished inside its transaction"))?;
             Ok(Reviewed::Report(Box::new(ReportNow::at(

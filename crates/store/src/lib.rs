@@ -9,6 +9,7 @@ pub mod db;
 pub mod documents;
 pub mod keys;
 pub mod logins;
+pub mod notify;
 pub mod plans;
 mod prepared;
 pub mod reference;

@@ -87,6 +87,9 @@ diesel::table! {
         username_key -> Nullable<Text>,
         token_version -> Integer,
         updated_at -> Nullable<Timestamp>,
+        email -> Nullable<Text>,
+        language -> Text,
+        reminders -> Bool,
     }
 }
 
@@ -230,6 +233,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        province_code -> Text,
+        commune_code -> Nullable<Text>,
+        url -> Text,
+        secret -> Text,
+        language -> Text,
+        reminders -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+        removed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        dedup -> Text,
+        idempotency_key -> Text,
+        kind -> Text,
+        channel -> Text,
+        recipient -> Text,
+        webhook_id -> Nullable<BigInt>,
+        province_code -> Text,
+        commune_code -> Nullable<Text>,
+        message -> Text,
+        created_at -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(report_reviews -> reports (report_id));
 
 diesel::table! {
@@ -294,4 +334,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans,
     plan_revisions,
     report_progress,
+    webhooks,
+    outbox,
 );

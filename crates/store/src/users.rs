@@ -23,6 +23,12 @@ pub struct UserRow {
     pub username_key: Option<String>,
     pub token_version: i32,
     pub updated_at: Option<NaiveDateTime>,
+    /// Where its notices go (none: it gets none by email).
+    pub email: Option<String>,
+    /// `vi` or `en`: the language of its notices.
+    pub language: String,
+    /// Whether it wants reminders (notices of review actions are always sent).
+    pub reminders: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -39,6 +45,9 @@ pub struct NewUser {
     pub created_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
     pub token_version: i32,
+    pub email: Option<String>,
+    pub language: String,
+    pub reminders: bool,
 }
 
 impl NewUser {
@@ -64,6 +73,9 @@ impl NewUser {
             created_at: now.naive_utc(),
             updated_at: Some(now.naive_utc()),
             token_version: 1,
+            email: None,
+            language: "vi".into(),
+            reminders: true,
         }
     }
 }
@@ -191,6 +203,10 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
     pub display_name: Option<String>,
     pub password_hash: Option<String>,
+    /// `Some(None)` clears the email address.
+    pub email: Option<Option<String>>,
+    pub language: Option<String>,
+    pub reminders: Option<bool>,
     /// Ends every token of the login.
     pub bump_version: bool,
 }
@@ -233,6 +249,21 @@ pub fn update_user_logged(
         if let Some(h) = &update.password_hash {
             diesel::update(target)
                 .set(users::password_hash.eq(h))
+                .execute(conn)?;
+        }
+        if let Some(e) = &update.email {
+            diesel::update(target)
+                .set(users::email.eq(e.clone()))
+                .execute(conn)?;
+        }
+        if let Some(l) = &update.language {
+            diesel::update(target)
+                .set(users::language.eq(l))
+                .execute(conn)?;
+        }
+        if let Some(r) = update.reminders {
+            diesel::update(target)
+                .set(users::reminders.eq(r))
                 .execute(conn)?;
         }
         if update.bump_version {

@@ -36,6 +36,12 @@ pub struct NewAccount {
     pub password: Option<String>,
     #[serde(default)]
     pub display_name: String,
+    /// Where the login's notices go (reminders, returned reports, digests); none when omitted.
+    #[schema(example = "vanthu@muongla.sonla.gov.vn")]
+    pub email: Option<String>,
+    /// The language of its notices: `vi` (the default) or `en`.
+    #[schema(example = "vi")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,6 +82,8 @@ pub async fn create_user_endpoint(
         commune: a.commune,
         password: a.password,
         display_name: a.display_name,
+        email: a.email,
+        language: a.language,
     };
     let created = state
         .call(move |s| s.create_login(&auth.0, account))
@@ -102,6 +110,12 @@ pub struct LoginOut {
     pub created_at: DateTime<Utc>,
     /// The last change of role, scope, state or password.
     pub updated_at: DateTime<Utc>,
+    /// Where its notices go (null: none by email).
+    pub email: Option<String>,
+    /// `vi` or `en`: the language of its notices.
+    pub language: String,
+    /// Whether it gets reminders (the notices of review actions always go).
+    pub reminders: bool,
 }
 
 impl From<Login> for LoginOut {
@@ -115,6 +129,9 @@ impl From<Login> for LoginOut {
             disabled: l.disabled,
             created_at: l.created_at,
             updated_at: l.updated_at,
+            email: l.email,
+            language: l.language,
+            reminders: l.reminders,
         }
     }
 }
@@ -130,6 +147,9 @@ impl ExportRow for LoginOut {
             ("disabled", "Đã khóa"),
             ("created_at", "Tạo lúc"),
             ("updated_at", "Thay đổi lúc"),
+            ("email", "Thư điện tử"),
+            ("language", "Ngôn ngữ"),
+            ("reminders", "Nhận nhắc hạn"),
         ])
     }
 
@@ -146,6 +166,12 @@ impl ExportRow for LoginOut {
             ),
             self.created_at.into(),
             self.updated_at.into(),
+            self.email.clone().into(),
+            self.language.as_str().into(),
+            Cell::Code(
+                if self.reminders { "yes" } else { "no" }.into(),
+                if self.reminders { "Có" } else { "Không" }.into(),
+            ),
         ]
     }
 }
@@ -298,11 +324,21 @@ pub struct LoginPatch {
     pub commune: Option<Option<String>>,
     /// Disable (true) or enable (false). Disabling ends the login's tokens at once.
     pub disabled: Option<bool>,
+    /// A new email address for its notices (null removes it).
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// `vi` or `en`.
+    pub language: Option<String>,
+    /// Whether it gets reminders.
+    pub reminders: Option<bool>,
     pub display_name: Option<String>,
 }
 
 /// Tells a field given as null (`Some(None)`) from a field left out (`None`).
-fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+pub(crate) fn some<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 
@@ -336,6 +372,9 @@ pub async fn update_user(
         commune: b.commune,
         disabled: b.disabled,
         display_name: b.display_name,
+        email: b.email,
+        language: b.language,
+        reminders: b.reminders,
     };
     let login = state
         .call(move |s| s.update_login(&auth.0, &username, change))

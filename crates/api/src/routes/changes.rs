@@ -57,6 +57,12 @@ pub enum ChangeAction {
     PlanApprove,
     #[serde(rename = "plan.reopen")]
     PlanReopen,
+    #[serde(rename = "webhook.create")]
+    WebhookCreate,
+    #[serde(rename = "webhook.remove")]
+    WebhookRemove,
+    #[serde(rename = "user.preferences")]
+    UserPreferences,
 }
 
 impl ChangeAction {
@@ -80,6 +86,9 @@ impl ChangeAction {
             ChangeAction::PlanAdopt => "plan.adopt",
             ChangeAction::PlanApprove => "plan.approve",
             ChangeAction::PlanReopen => "plan.reopen",
+            ChangeAction::WebhookCreate => "webhook.create",
+            ChangeAction::WebhookRemove => "webhook.remove",
+            ChangeAction::UserPreferences => "user.preferences",
         }
     }
 }

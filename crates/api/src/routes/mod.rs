@@ -12,6 +12,7 @@ pub mod health;
 pub mod imports;
 pub mod index;
 pub mod keys;
+pub mod notifications;
 pub mod plan_feedback;
 pub mod plan_views;
 pub mod plans;

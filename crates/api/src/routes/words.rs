@@ -80,6 +80,9 @@ pub fn change_action(action: &str) -> Cell {
         "user.change_password" => "Đổi mật khẩu",
         "user.duplicate" => "Tài khoản trùng tên (khác hoa thường)",
         "token.mint" => "Cấp token vận hành",
+        "webhook.create" => "Đăng ký webhook",
+        "webhook.remove" => "Gỡ webhook",
+        "user.preferences" => "Đổi cài đặt thông báo",
         other => other,
     };
     code(action, vi)

@@ -1,0 +1,389 @@
+//! Who hears what: webhooks (registered by a commune system for its commune, or by a province
+//! system for its province), a login's own email address, language and reminder choice, and
+//! the delivery log, read within the caller's scope.
+
+use chrono::{DateTime, Utc};
+use innoreport_core::validation::Issue;
+use innoreport_core::{Action, Principal, Role, Target};
+use innoreport_store::changes::NewChange;
+use innoreport_store::notify::{self as store, NewWebhook, WebhookRow};
+pub use innoreport_store::notify::{LogFilter, MessageRow};
+
+use crate::{Service, ServiceError};
+
+/// The longest webhook URL and email address accepted.
+pub const MAX_URL_CHARS: usize = 500;
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// A webhook as its managers see it (never its secret after creation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: i64,
+    pub province: String,
+    pub commune: Option<String>,
+    pub url: String,
+    pub language: String,
+    pub reminders: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub removed_by: Option<String>,
+}
+
+fn webhook_of(r: WebhookRow) -> Webhook {
+    Webhook {
+        id: r.id,
+        province: r.province_code,
+        commune: r.commune_code,
+        url: r.url,
+        language: r.language,
+        reminders: r.reminders,
+        created_by: r.created_by,
+        created_at: r.created_at.and_utc(),
+        removed_at: r.removed_at.map(|t| t.and_utc()),
+        removed_by: r.removed_by,
+    }
+}
+
+/// A webhook to register.
+#[derive(Debug, Clone, Default)]
+pub struct NewHook {
+    pub url: String,
+    /// The commune it hears about (a commune officer's: their own, the default).
+    pub commune: Option<String>,
+    /// The province it hears about when no commune is named (a province admin's default: their
+    /// own).
+    pub province: Option<String>,
+    pub language: Option<String>,
+    pub reminders: Option<bool>,
+}
+
+/// Problems of a webhook URL: https, or http to this machine only (a test receiver).
+pub fn check_url(url: &str) -> Option<Issue> {
+    if url.chars().count() > MAX_URL_CHARS {
+        return Some(Issue::new(
+            "url",
+            "too_long",
+            format!("a URL has at most {MAX_URL_CHARS} characters"),
+        ));
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Some(Issue::new("url", "invalid_url", "not an absolute URL"));
+    };
+    let loopback = matches!(
+        parsed.host(),
+        Some(url::Host::Ipv4(a)) if a.is_loopback()
+    ) || matches!(parsed.host(), Some(url::Host::Ipv6(a)) if a.is_loopback())
+        || parsed.host_str() == Some("localhost");
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => None,
+        "http" if loopback => None,
+        _ => Some(Issue::new(
+            "url",
+            "insecure_url",
+            "a webhook URL must be https (http only to this machine, for tests)",
+        )),
+    }
+    .or_else(|| {
+        (!parsed.username().is_empty() || parsed.password().is_some()).then(|| {
+            Issue::new(
+                "url",
+                "credentials_in_url",
+                "a webhook URL carries no credentials: deliveries are signed instead",
+            )
+        })
+    })
+}
+
+/// Problems of an email address.
+pub fn check_email(email: &str) -> Option<Issue> {
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Some(Issue::new(
+            "email",
+            "too_long",
+            format!("an email address has at most {MAX_EMAIL_CHARS} characters"),
+        ));
+    }
+    email.parse::<lettre::Address>().err().map(|e| {
+        Issue::new(
+            "email",
+            "invalid_email",
+            format!("not an email address: {e}"),
+        )
+    })
+}
+
+/// Problems of a language.
+pub fn check_language(language: &str) -> Option<Issue> {
+    innoreport_core::notify::Language::parse(language)
+        .is_none()
+        .then(|| Issue::new("language", "unknown_language", "expected \"vi\" or \"en\""))
+}
+
+/// A login's own notification settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub email: Option<String>,
+    pub language: String,
+    pub reminders: bool,
+}
+
+/// A change of them: fields left `None` are kept (`email: Some(None)` removes the address).
+#[derive(Debug, Clone, Default)]
+pub struct PreferencesChange {
+    pub email: Option<Option<String>>,
+    pub language: Option<String>,
+    pub reminders: Option<bool>,
+}
+
+impl PreferencesChange {
+    /// Every problem of the change.
+    pub fn issues(&self) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        if let Some(Some(e)) = &self.email {
+            issues.extend(check_email(e));
+        }
+        if let Some(l) = &self.language {
+            issues.extend(check_language(l));
+        }
+        issues
+    }
+}
+
+/// The delivery log's filters, as typed by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+}
+
+impl Service {
+    /// The unit a webhook hears about, once `who` may manage webhooks there.
+    fn hook_unit(
+        &self,
+        who: &Principal,
+        commune: Option<&str>,
+        province: Option<&str>,
+    ) -> Result<(String, Option<String>), ServiceError> {
+        let mut conn = self.conn()?;
+        // A commune officer naming nothing means their own commune.
+        let commune = commune.map(str::to_owned).or_else(|| {
+            (who.role == Role::CommuneOfficer && province.is_none())
+                .then(|| who.own_commune().map(str::to_owned))
+                .flatten()
+        });
+        if let Some(c) = commune {
+            let p = self.authorize_commune(&mut conn, who, &c, Action::ManageWebhooks)?;
+            return Ok((p, Some(c)));
+        }
+        let province = province
+            .map(str::to_owned)
+            .or_else(|| who.province.as_ref().map(ToString::to_string))
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "webhook",
+                    vec![Issue::new(
+                        "province",
+                        "required",
+                        "name the province or the commune the webhook hears about",
+                    )],
+                )
+            })?;
+        let reference = self.reference(&mut conn, |r| r.province(&province).is_some())?;
+        crate::analysis::known_province_in(&reference, &province)?;
+        who.require(Action::ManageWebhooks, Target::Province(&province))?;
+        Ok((province, None))
+    }
+
+    /// Registers a webhook; returns it with its signing secret (shown only this once).
+    pub fn create_webhook(
+        &self,
+        who: &Principal,
+        hook: NewHook,
+    ) -> Result<(Webhook, String), ServiceError> {
+        let (province, commune) =
+            self.hook_unit(who, hook.commune.as_deref(), hook.province.as_deref())?;
+        let mut issues: Vec<Issue> = check_url(&hook.url).into_iter().collect();
+        if let Some(l) = &hook.language {
+            issues.extend(check_language(l));
+        }
+        if !issues.is_empty() {
+            return Err(ServiceError::invalid("webhook", issues));
+        }
+        let secret = format!("whsec_{}", crate::passwords::random_token(32));
+        let now = self.now();
+        let row = store::create_webhook_logged(
+            &mut *self.conn()?,
+            &NewWebhook {
+                province_code: province.clone(),
+                commune_code: commune.clone(),
+                url: hook.url.clone(),
+                secret: secret.clone(),
+                language: hook.language.unwrap_or_else(|| "vi".into()),
+                reminders: hook.reminders.unwrap_or(true),
+                created_by: who.subject.clone(),
+                created_at: now.naive_utc(),
+            },
+            &NewChange {
+                at: now,
+                actor: &who.subject,
+                action: "webhook.create",
+                province: Some(&province),
+                commune: commune.as_deref(),
+                subject: String::new(),
+                detail: serde_json::json!({"url": hook.url, "commune": commune}),
+            },
+        )?;
+        Ok((webhook_of(row), secret))
+    }
+
+    /// The webhooks of a commune or a province (its communes' too) that `who` manages.
+    pub fn webhooks(
+        &self,
+        who: &Principal,
+        commune: Option<&str>,
+        province: Option<&str>,
+    ) -> Result<Vec<Webhook>, ServiceError> {
+        if commune.is_none() && province.is_none() && who.province.is_none() {
+            // A national manager naming nothing: every webhook.
+            who.require(Action::ManageWebhooks, Target::Nation)?;
+            let rows = store::webhooks(&mut *self.conn()?, None, None)?;
+            return Ok(rows.into_iter().map(webhook_of).collect());
+        }
+        let (p, c) = self.hook_unit(who, commune, province)?;
+        let rows = store::webhooks(&mut *self.conn()?, Some(&p), c.as_deref())?;
+        Ok(rows.into_iter().map(webhook_of).collect())
+    }
+
+    /// Removes a webhook: nothing more goes to it, and what was waiting for it fails.
+    pub fn remove_webhook(&self, who: &Principal, id: i64) -> Result<Webhook, ServiceError> {
+        let mut conn = self.conn()?;
+        let row = store::webhook(&mut conn, id)?
+            .ok_or_else(|| ServiceError::not_found(format!("There is no webhook {id}.")))?;
+        drop(conn);
+        self.hook_unit(who, row.commune_code.as_deref(), Some(&row.province_code))?;
+        let now = self.now();
+        let mut conn = self.conn()?;
+        if row.removed_at.is_none() {
+            store::remove_webhook_logged(
+                &mut conn,
+                id,
+                &who.subject,
+                now,
+                &NewChange {
+                    at: now,
+                    actor: &who.subject,
+                    action: "webhook.remove",
+                    province: Some(&row.province_code),
+                    commune: row.commune_code.as_deref(),
+                    subject: format!("webhook:{id}"),
+                    detail: serde_json::json!({"url": row.url}),
+                },
+            )?;
+        }
+        let row = store::webhook(&mut conn, id)?
+            .ok_or_else(|| ServiceError::bug("a webhook vanished"))?;
+        Ok(webhook_of(row))
+    }
+
+    /// The caller's own notification settings (a login's token only).
+    pub fn preferences(&self, who: &Principal) -> Result<Preferences, ServiceError> {
+        let user = innoreport_store::users::find_user(&mut *self.conn()?, &who.subject)?
+            .ok_or_else(|| {
+                ServiceError::forbidden(
+                    "only a login has notification settings (this token has none)",
+                )
+            })?;
+        Ok(Preferences {
+            email: user.email,
+            language: user.language,
+            reminders: user.reminders,
+        })
+    }
+
+    /// Changes the caller's own notification settings.
+    pub fn set_preferences(
+        &self,
+        who: &Principal,
+        change: PreferencesChange,
+    ) -> Result<Preferences, ServiceError> {
+        let before = self.preferences(who)?;
+        let issues = change.issues();
+        if !issues.is_empty() {
+            return Err(ServiceError::invalid("preferences", issues));
+        }
+        let mut conn = self.conn()?;
+        let user = innoreport_store::users::find_user(&mut conn, &who.subject)?
+            .ok_or_else(|| ServiceError::bug("a login vanished"))?;
+        let after = Preferences {
+            email: change.email.clone().unwrap_or(before.email.clone()),
+            language: change.language.clone().unwrap_or(before.language.clone()),
+            reminders: change.reminders.unwrap_or(before.reminders),
+        };
+        if after == before {
+            return Ok(before);
+        }
+        let update = innoreport_store::users::UserUpdate {
+            email: Some(after.email.clone()),
+            language: Some(after.language.clone()),
+            reminders: Some(after.reminders),
+            ..Default::default()
+        };
+        innoreport_store::users::update_user_logged(
+            &mut conn,
+            user.id,
+            &update,
+            self.now(),
+            &NewChange {
+                at: self.now(),
+                actor: &who.subject,
+                action: "user.preferences",
+                province: user.province_code.as_deref(),
+                commune: user.commune_code.as_deref(),
+                subject: user.username.clone(),
+                detail: serde_json::json!({
+                    "before": {"email": before.email, "language": before.language, "reminders": before.reminders},
+                    "after": {"email": after.email, "language": after.language, "reminders": after.reminders},
+                }),
+            },
+        )?;
+        Ok(after)
+    }
+
+    /// The store filter of the delivery log in `who`'s scope (a filter outside it is 403).
+    pub fn log_filter(&self, who: &Principal, q: &LogQuery) -> Result<LogFilter, ServiceError> {
+        let mut conn = self.conn()?;
+        if let Some(c) = &q.commune {
+            self.authorize_commune(&mut conn, who, c, Action::Read)?;
+        }
+        if let Some(p) = &q.province {
+            let reference = self.reference(&mut conn, |r| r.province(p).is_some())?;
+            crate::analysis::known_province_in(&reference, p)?;
+        }
+        let province = who.province_filter(q.province.as_deref())?;
+        let commune = match who.own_commune() {
+            Some(own) => Some(own.to_owned()),
+            None => q.commune.clone(),
+        };
+        Ok(LogFilter {
+            province,
+            commune,
+            kind: q.kind.clone(),
+            status: q.status.clone(),
+            channel: q.channel.clone(),
+        })
+    }
+
+    /// One page of the delivery log, newest first, before the message id `before`.
+    pub fn notification_log(
+        &self,
+        filter: &LogFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>, ServiceError> {
+        Ok(store::log(&mut *self.conn()?, filter, before, limit)?)
+    }
+}
