@@ -316,7 +316,7 @@ async fn review_actions_tell_the_commune_in_their_own_transaction_and_webhooks_a
     );
     assert_eq!(mine[0]["recipient"], "login:xa-muong-la");
     // Another commune's officer and another province see none of it.
-    let sibling = token(Role::CommuneOfficer, Some("14"), Some("03811"));
+    let sibling = token(Role::CommuneOfficer, Some("14"), Some("03646"));
     assert!(log(&app, &sibling, "").await.is_empty());
     assert_problem(
         &app.get_as(&sibling, "/api/v1/notifications?commune=03808")
