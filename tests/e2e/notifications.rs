@@ -5,6 +5,7 @@
 //! signed webhooks, crashes and retries) is tested against real servers by `tests/notify/run`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use innoreport_core::Role;
@@ -472,5 +473,111 @@ async fn review_actions_tell_the_commune_in_their_own_transaction_and_webhooks_a
     assert_problem(
         &app.get_as(&padmin, "/api/v1/auth/notifications").await,
         403,
+    );
+}
+
+/// What the webhook receiver of the test saw: each delivery's idempotency key and whether its
+/// signature was right.
+type Seen = Arc<Mutex<Vec<(String, bool)>>>;
+
+/// The webhook secrets the receiver checks signatures with, by path.
+type Secrets = Arc<Mutex<BTreeMap<String, String>>>;
+
+/// A webhook receiver on loopback: its address, what it saw, and the secrets to check with.
+async fn receiver() -> (String, Seen, Secrets) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let seen: Seen = Default::default();
+    let secrets: Secrets = Default::default();
+    let state = (seen.clone(), secrets.clone());
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let (seen, secrets) = state.clone();
+            async move {
+                let header = |n: &str| {
+                    req.headers()
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let secret = secrets
+                    .lock()
+                    .unwrap()
+                    .get(req.path())
+                    .cloned()
+                    .unwrap_or_default();
+                let ts: i64 = header("x-innoreport-timestamp").parse().unwrap_or(0);
+                let want = innoreport_service::notify::deliver::signature(
+                    &secret,
+                    ts,
+                    std::str::from_utf8(&body).unwrap(),
+                );
+                let good = header("x-innoreport-signature") == format!("sha256={want}");
+                seen.lock().unwrap().push((header("idempotency-key"), good));
+                HttpResponse::Ok().finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}", server.addrs()[0]);
+    actix_web::rt::spawn(server.run());
+    (url, seen, secrets)
+}
+
+#[actix_web::test]
+async fn two_deliverers_at_once_send_each_message_exactly_once_signed() {
+    let app = TestApp::spawn_at("2026-12-01T03:00:00Z").await;
+    let admin = token(Role::Admin, None, None);
+    let communes: Vec<String> = communes_of(&app, "14").await.into_iter().take(24).collect();
+    let (url, seen, secrets) = receiver().await;
+    for c in &communes {
+        let res = app
+            .post_json(
+                Some(&admin),
+                "/api/v1/webhooks",
+                &json!({"url": format!("{url}/{c}"), "commune": c}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let secret = res.json()["secret"].as_str().unwrap().to_owned();
+        secrets.lock().unwrap().insert(format!("/{c}"), secret);
+    }
+    // No report is in: every commune gets the 7-day reminders of 2026Q4 and of the year 2026
+    // (both due 5 December). Two deliverers start at once, as two replicas would.
+    let run = || {
+        let db = app.db.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            innoreport(&db, &["notify", "--as-of", "2026-11-29T09:00:00+07:00"])
+        })
+    };
+    let (a, b) = (run(), run());
+    a.await.unwrap();
+    b.await.unwrap();
+    let sent = log(&app, &admin, "kind=reminder&channel=webhook").await;
+    assert_eq!(
+        sent.len(),
+        2 * communes.len(),
+        "two reminders per commune's webhook"
+    );
+    assert!(sent.iter().all(|m| m["status"] == "sent"), "{sent:?}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        sent.len(),
+        "each message delivered once: {seen:?}"
+    );
+    let keys: BTreeSet<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        sent.iter()
+            .map(|m| m["idempotency_key"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+    );
+    assert!(
+        seen.iter().all(|(_, good)| *good),
+        "every signature checks out"
     );
 }

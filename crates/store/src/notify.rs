@@ -152,6 +152,12 @@ pub fn known(
 
 /// Claims up to `limit` due messages of `channels` until `lease_until` (their attempt is
 /// counted now): a claimed message is not due again before its lease ends.
+///
+/// PostgreSQL locks the due rows with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take
+/// disjoint rows without waiting. SQLite claims in one `UPDATE … WHERE id IN (SELECT …)`: the
+/// statement takes the write lock before it reads (a read-then-write transaction could not wait
+/// for another writer and would fail with "database is locked"), so claimers run one after the
+/// other and each sees the rows the one before took.
 pub fn claim(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
@@ -160,42 +166,66 @@ pub fn claim(
     channels: &[&str],
 ) -> Result<Vec<MessageRow>, StoreError> {
     let channels: Vec<String> = channels.iter().map(|c| (*c).to_owned()).collect();
+    // A lease instant of this claim's own (to the microsecond): the rows it took are those
+    // with it.
+    let jitter = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            % 1000
+    };
+    let lease_until = lease_until + chrono::Duration::microseconds(jitter as i64);
     let (now, lease) = (stored(now), stored(lease_until));
-    crate::transaction(conn, |conn| {
-        let due = o::table
-            .filter(o::status.eq("pending"))
-            .filter(o::next_attempt_at.le(now))
-            .filter(o::channel.eq_any(&channels))
-            .order(o::id)
-            .limit(limit)
-            .select(o::id);
-        let ids: Vec<i64> = match conn {
-            DbConnection::Pg(c) => due.for_update().skip_locked().load(c)?,
-            DbConnection::Sqlite(c) => due.load(c)?,
-        };
-        if ids.is_empty() {
-            return Ok(Vec::new());
+    let take = (
+        o::next_attempt_at.eq(lease),
+        o::attempts.eq(o::attempts + 1),
+    );
+    match conn {
+        DbConnection::Pg(c) => {
+            use diesel::Connection;
+            c.transaction::<_, diesel::result::Error, _>(|c| {
+                let ids: Vec<i64> = o::table
+                    .filter(o::status.eq("pending"))
+                    .filter(o::next_attempt_at.le(now))
+                    .filter(o::channel.eq_any(&channels))
+                    .order(o::id)
+                    .limit(limit)
+                    .select(o::id)
+                    .for_update()
+                    .skip_locked()
+                    .load(c)?;
+                if !ids.is_empty() {
+                    diesel::update(o::table.filter(o::id.eq_any(&ids)))
+                        .set(take)
+                        .execute(c)?;
+                }
+                Ok(())
+            })?;
         }
-        // Conditional, so a row another deliverer claimed meanwhile (SQLite) is left to it.
-        diesel::update(
-            o::table
-                .filter(o::id.eq_any(&ids))
-                .filter(o::status.eq("pending"))
-                .filter(o::next_attempt_at.le(now)),
-        )
-        .set((
-            o::next_attempt_at.eq(lease),
-            o::attempts.eq(o::attempts + 1),
-        ))
-        .execute(conn)?;
-        Ok(o::table
-            .filter(o::id.eq_any(&ids))
-            .filter(o::status.eq("pending"))
-            .filter(o::next_attempt_at.eq(lease))
-            .order(o::id)
-            .select(MessageRow::as_select())
-            .load(conn)?)
-    })
+        DbConnection::Sqlite(c) => {
+            use diesel::sql_types::{BigInt, Text, Timestamp};
+            let marks = vec!["?"; channels.len()].join(", ");
+            let mut q = diesel::sql_query(format!(
+                "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
+                 AND next_attempt_at <= ? AND channel IN ({marks}) ORDER BY id LIMIT ?)"
+            ))
+            .into_boxed::<diesel::sqlite::Sqlite>()
+            .bind::<Timestamp, _>(lease)
+            .bind::<Timestamp, _>(now);
+            for ch in &channels {
+                q = q.bind::<Text, _>(ch.clone());
+            }
+            q.bind::<BigInt, _>(limit).execute(c)?;
+        }
+    }
+    Ok(o::table
+        .filter(o::status.eq("pending"))
+        .filter(o::next_attempt_at.eq(lease))
+        .order(o::id)
+        .select(MessageRow::as_select())
+        .load(conn)?)
 }
 
 /// How one delivery attempt ended.
