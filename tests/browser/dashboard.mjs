@@ -258,6 +258,25 @@ try {
     await page.getByTestId("headline-value").first().waitFor();
   });
 
+  await step("the notices tab shows the delivery log: the reopening told to Mường La", async () => {
+    await page.goto(`${base}/province/14`);
+    await page.getByTestId("tab-notices").click();
+    await page.waitForURL(/\/province\/14\/notices/);
+    await page.getByTestId("notices-table").waitFor();
+    const rows = await page.getByTestId("notices-table").locator("tbody tr").allInnerTexts();
+    const api = await page.evaluate(async () => {
+      const res = await fetch("/api/v1/notifications?province=14&limit=200",
+        { headers: { Authorization: `Bearer ${sessionStorage.getItem("innoreport.token")}` } });
+      return (await res.json()).items;
+    });
+    assert.equal(rows.length, api.length, "the page lists what the API serves");
+    assert.ok(rows.some((r) => r.includes("Mở lại báo cáo") && r.includes("login:xa-muong-la")), rows.join("\n"));
+    await page.getByTestId("notice-kind").selectOption("digest");
+    await page.waitForURL(/kind=digest/);
+    await page.getByTestId("notices-empty").waitFor();
+    await page.screenshot({ path: `${shots}/11-province-notices.png`, fullPage: true });
+  });
+
   await step("on a phone the dashboard fits the screen", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const p = await phone.newPage();
@@ -314,6 +333,11 @@ try {
     // The province's tasks tab lists other communes: refused.
     await p.goto(`${base}/province/14/tasks`);
     await p.getByTestId("refused").waitFor();
+    // The officer's notices: the reopening of its report.
+    await p.goto(`${base}/commune/${commune}/notices`);
+    await p.getByTestId("notices-table").waitFor();
+    const told = await p.getByTestId("notices-table").locator("tbody tr").allInnerTexts();
+    assert.ok(told.length >= 1 && told.every((r) => r.includes(commune)), told.join("\n"));
     await p.screenshot({ path: `${shots}/08-officer-province-totals.png`, fullPage: true });
     await ctx.close();
   });

@@ -581,3 +581,73 @@ async fn two_deliverers_at_once_send_each_message_exactly_once_signed() {
         "every signature checks out"
     );
 }
+
+#[actix_web::test]
+async fn a_commune_hears_when_a_task_of_its_plan_becomes_overdue_unless_it_reported_it_done() {
+    let app = TestApp::spawn_at("2026-05-03T01:00:00Z").await;
+    let admin = token(Role::Admin, None, None);
+    let officer = token(Role::CommuneOfficer, Some("14"), Some("03808"));
+    let res = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/users",
+            &json!({"username": "xa-muong-la", "role": "commune_officer", "commune": "03808",
+                    "email": "vanthu@muongla.example.vn"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let plan = json!({
+        "title": "Kế hoạch KH, CN và ĐMST năm 2026",
+        "sections": [{"code": "I", "title": "THỂ CHẾ"}],
+        "tasks": [
+            {"code": "I.1", "section": "I", "title": "Rà soát quy chế", "lead": "UBND xã", "timeframe": "Trước 30/4/2026"},
+            {"code": "I.2", "section": "I", "title": "Tập huấn chuyển đổi số", "lead": "UBND xã", "timeframe": "Trước 30/4/2026"},
+            {"code": "I.3", "section": "I", "title": "Xây dựng mô hình", "lead": "UBND xã", "timeframe": "Quý II/2026"}
+        ]
+    });
+    let res = app
+        .put_json(&officer, "/api/v1/plans/commune/03808/2026", &plan)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    // The commune reports I.2 done in its second-quarter report; I.1 it does not mention.
+    let res = app
+        .submit(
+            &officer,
+            &json!({"commune": "03808", "dataset": DS, "period": "2026Q2",
+                    "tasks": {"I.2": {"status": "completed", "percent": 100}}}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let as_of: DateTime<Utc> = "2026-05-03T09:00:00+07:00".parse().unwrap();
+    let (printed, _) = notify(&app, as_of, true);
+    let planned: Vec<&str> = printed
+        .lines()
+        .filter(|l| l.starts_with("task_overdue"))
+        .collect();
+    assert_eq!(planned.len(), 1, "{printed}");
+    notify(&app, as_of, false);
+    let told = log(&app, &officer, "kind=task_overdue").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["data"]["task"], "I.1");
+    assert_eq!(told[0]["data"]["days_overdue"], 3);
+    assert_eq!(told[0]["link"], "/commune/03808/tasks");
+    assert!(told[0]["subject"].as_str().unwrap().contains("I.1"));
+    // What /plans/progress calls overdue then, the commune was told.
+    let progress = app
+        .get_as(
+            &admin,
+            "/api/v1/plans/progress?province=14&period=2026Q2&as_of=2026-05-03T02:00:00Z",
+        )
+        .await
+        .json();
+    let overdue: Vec<&str> = progress["overdue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(overdue, ["I.1"]);
+    // A week later nothing new: it was said once.
+    let (_, said) = notify(&app, as_of + Duration::days(7), false);
+    assert!(said.contains(" 0 messages written"), "{said}");
+}

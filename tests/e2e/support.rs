@@ -63,8 +63,10 @@ pub fn test_config(db: &TestDatabase) -> Config {
         jwt_secret: Some(TEST_SECRET.into()),
         // Tests send many requests with one token; the rate limit has its own test.
         rate_limit: 0,
-        // Tests run the notifier themselves, at the instants they choose.
+        // Tests run the notifier themselves, at the instants they choose, and receive webhooks
+        // on loopback.
         notify_interval: 0,
+        webhook_allow_loopback: true,
         ..Config::defaults()
     }
 }
@@ -377,6 +379,7 @@ pub fn innoreport(db: &TestDatabase, args: &[&str]) -> std::process::Output {
         .args(args)
         .env("DATABASE_URL", &db.url)
         .env("INNOREPORT_JWT_SECRET", TEST_SECRET)
+        .env("INNOREPORT_WEBHOOK_ALLOW_LOOPBACK", "true")
         .env("RUST_LOG", "error")
         .output()
         .unwrap();

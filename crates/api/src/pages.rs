@@ -12,6 +12,7 @@ const SCRIPT: &str = include_str!("../web/app.js");
 const SHEETS: &str = include_str!("../web/sheets.js");
 const ACCOUNTS: &str = include_str!("../web/accounts.js");
 const TASKS: &str = include_str!("../web/tasks.js");
+const NOTICES: &str = include_str!("../web/notices.js");
 const STYLE: &str = include_str!("../web/app.css");
 const ICON: &str = include_str!("../web/icon.svg");
 
@@ -49,6 +50,10 @@ async fn tasks() -> HttpResponse {
     page(TASKS, "text/javascript; charset=utf-8")
 }
 
+async fn notices() -> HttpResponse {
+    page(NOTICES, "text/javascript; charset=utf-8")
+}
+
 async fn style() -> HttpResponse {
     page(STYLE, "text/css; charset=utf-8")
 }
@@ -68,6 +73,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/commune/{code}",
         "/province/{code}/tasks",
         "/commune/{code}/tasks",
+        "/province/{code}/notices",
+        "/commune/{code}/notices",
         "/accounts",
     ] {
         cfg.service(
@@ -80,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/assets/sheets.js", web::get().to(sheets))
         .route("/assets/accounts.js", web::get().to(accounts))
         .route("/assets/tasks.js", web::get().to(tasks))
+        .route("/assets/notices.js", web::get().to(notices))
         .route("/assets/app.css", web::get().to(style))
         .route("/assets/icon.svg", web::get().to(icon))
         .route("/favicon.ico", web::get().to(icon));
@@ -99,7 +107,7 @@ mod tests {
         );
         // The addresses in the script are XML namespaces (SVG, the xlsx parts): names, never
         // requested.
-        for script in [SCRIPT, SHEETS, ACCOUNTS, TASKS] {
+        for script in [SCRIPT, SHEETS, ACCOUNTS, TASKS, NOTICES] {
             let script = script
                 .replace("http://www.w3.org/2000/svg", "")
                 .replace("http://schemas.openxmlformats.org/", "");

@@ -53,8 +53,9 @@ const T = {
 import { csvOf, saveBlob, tableRows, xlsxOf } from "./sheets.js";
 import { ACCOUNT_WORDS, accountsView } from "./accounts.js";
 import { TASK_WORDS, communeTasksView, provinceTasksView, tabs } from "./tasks.js";
+import { NOTICE_WORDS, noticesView } from "./notices.js";
 
-for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l], TASK_WORDS[l]);
+for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l], TASK_WORDS[l], NOTICE_WORDS[l]);
 
 const PILLAR_COLOURS = ["#0b5cad", "#2a9d8f", "#e9a23b", "#b5179e", "#6c757d", "#5a189a"];
 const TOKEN_KEY = "innoreport.token";
@@ -555,6 +556,15 @@ async function tasksView(level, code) {
     ...await (level === "province" ? provinceTasksView(ctx, code, period) : communeTasksView(ctx, code, period))];
 }
 
+// The notices tab: the delivery log of a province or of a commune.
+async function noticesTab(level, code) {
+  const unit = await api(level === "province" ? `/api/v1/provinces/${enc(code)}` : `/api/v1/communes/${enc(code)}`);
+  document.title = `${t("notices")} — ${nameOf(unit)} — innoreport`;
+  const ctx = { api, el, t, table, downloads, section, query, when, params, picker };
+  return [el("h1", { text: `${t("notices")}: ${nameOf(unit)}` }), tabs({ el, t, go }, `/${level}/${code}`, "notices"),
+    ...await noticesView(ctx, level, code)];
+}
+
 async function showRevisions(report, box) {
   const list = await api(`/api/v1/reports/${enc(report.dataset)}/${enc(report.period)}/${enc(report.commune)}/revisions`);
   box.replaceChildren(el("h2", { text: `${t("revisions")}: ${report.dataset} ${report.period}` }), table([
@@ -653,6 +663,8 @@ async function render() {
       show(...await communeView(m[1]));
     } else if ((m = path.match(/^\/(province|commune)\/([0-9]{2}|[0-9]{5})\/tasks$/))) {
       show(...await tasksView(m[1], m[2]));
+    } else if ((m = path.match(/^\/(province|commune)\/([0-9]{2}|[0-9]{5})\/notices$/))) {
+      show(...await noticesTab(m[1], m[2]));
     } else if (path === "/national") {
       show(...await nationalView());
     } else if (path === "/accounts") {

@@ -444,6 +444,12 @@ pub struct Config {
     )]
     pub smtp_password: Option<String>,
 
+    /// Accept webhooks to this machine over plain http (http://127.0.0.1/…): for tests only.
+    /// Otherwise a webhook must be https to a public address (no private, loopback or
+    /// link-local address).
+    #[arg(long, env = "INNOREPORT_WEBHOOK_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_loopback: bool,
+
     /// The sender of notices by email.
     #[arg(
         long,
@@ -497,6 +503,7 @@ impl Config {
         innoreport_service::Options {
             compute_budget: self.compute_budget,
             cache_results: self.result_cache,
+            loopback_webhooks: self.webhook_allow_loopback,
         }
     }
 

@@ -63,6 +63,9 @@ pub struct Options {
     /// Work units (Monte Carlo draws; a what-if run costs [`budget::WHAT_IF_COST`] more) a user
     /// may spend on computations a minute; 0 turns the budget off.
     pub compute_budget: u64,
+    /// Accept webhooks on this machine (http://127.0.0.1/…): for tests only; otherwise a
+    /// webhook must be https to a public address.
+    pub loopback_webhooks: bool,
 }
 
 /// The default per-user computation budget: twenty uncached index runs of 1,000 draws a minute.
@@ -73,6 +76,7 @@ impl Default for Options {
         Options {
             cache_results: true,
             compute_budget: DEFAULT_COMPUTE_BUDGET,
+            loopback_webhooks: false,
         }
     }
 }

@@ -326,3 +326,44 @@ impl Deliverer {
 fn transient(e: ServiceError) -> Failure {
     Failure::Transient(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_timestamp_dot_body() {
+        // As any HMAC library computes it (here: Python's hmac module).
+        assert_eq!(
+            signature("whsec_test", 1_700_000_000, r#"{"a":1}"#),
+            "38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
+        );
+    }
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_then_give_up() {
+        let d = Deliverer::new(Delivery {
+            retry_base: Duration::from_secs(60),
+            max_attempts: 4,
+            ..Delivery::default()
+        })
+        .unwrap();
+        let now = Utc::now();
+        let wait = |attempts| d.next_try(now, attempts).map(|t| (t - now).num_seconds());
+        assert_eq!(wait(1), Some(60));
+        assert_eq!(wait(2), Some(120));
+        assert_eq!(wait(3), Some(240));
+        assert_eq!(wait(4), None, "the fourth failure is the last");
+        let long = Deliverer::new(Delivery {
+            retry_base: Duration::from_secs(3600),
+            max_attempts: 30,
+            ..Delivery::default()
+        })
+        .unwrap();
+        assert_eq!(
+            long.next_try(now, 20).map(|t| (t - now).num_seconds()),
+            Some(86_400),
+            "never more than a day"
+        );
+    }
+}

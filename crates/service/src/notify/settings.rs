@@ -58,8 +58,35 @@ pub struct NewHook {
     pub reminders: Option<bool>,
 }
 
-/// Problems of a webhook URL: https, or http to this machine only (a test receiver).
-pub fn check_url(url: &str) -> Option<Issue> {
+/// Whether an address is one a webhook may not reach: this machine, a private network, a
+/// link-local one (cloud metadata services live there), or no address at all.
+fn internal(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(a) => {
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64 // 100.64/10, shared
+        }
+        url::Host::Ipv6(a) => {
+            a.is_loopback()
+                || a.is_unspecified()
+                || (a.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (a.segments()[0] & 0xffc0) == 0xfe80 // link-local
+                || a.to_ipv4_mapped().is_some_and(|v4| internal(&url::Host::Ipv4(v4)))
+        }
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
+        }
+    }
+}
+
+/// Problems of a webhook URL: https to a public address, or with `loopback` (tests) plain http
+/// to this machine.
+pub fn check_url(url: &str, loopback: bool) -> Option<Issue> {
     if url.chars().count() > MAX_URL_CHARS {
         return Some(Issue::new(
             "url",
@@ -70,28 +97,37 @@ pub fn check_url(url: &str) -> Option<Issue> {
     let Ok(parsed) = url::Url::parse(url) else {
         return Some(Issue::new("url", "invalid_url", "not an absolute URL"));
     };
-    let loopback = matches!(
-        parsed.host(),
-        Some(url::Host::Ipv4(a)) if a.is_loopback()
-    ) || matches!(parsed.host(), Some(url::Host::Ipv6(a)) if a.is_loopback())
-        || parsed.host_str() == Some("localhost");
-    match parsed.scheme() {
-        "https" if parsed.host().is_some() => None,
-        "http" if loopback => None,
-        _ => Some(Issue::new(
+    let Some(host) = parsed.host() else {
+        return Some(Issue::new("url", "invalid_url", "a URL names a host"));
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Some(Issue::new(
+            "url",
+            "credentials_in_url",
+            "a webhook URL carries no credentials: deliveries are signed instead",
+        ));
+    }
+    let this_machine = match host {
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+        url::Host::Domain(d) => d == "localhost",
+    };
+    if loopback && this_machine && matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    if parsed.scheme() != "https" {
+        return Some(Issue::new(
             "url",
             "insecure_url",
-            "a webhook URL must be https (http only to this machine, for tests)",
-        )),
+            "a webhook URL must be https",
+        ));
     }
-    .or_else(|| {
-        (!parsed.username().is_empty() || parsed.password().is_some()).then(|| {
-            Issue::new(
-                "url",
-                "credentials_in_url",
-                "a webhook URL carries no credentials: deliveries are signed instead",
-            )
-        })
+    internal(&host).then(|| {
+        Issue::new(
+            "url",
+            "internal_address",
+            "a webhook may not reach this machine or a private network",
+        )
     })
 }
 
@@ -206,7 +242,9 @@ impl Service {
     ) -> Result<(Webhook, String), ServiceError> {
         let (province, commune) =
             self.hook_unit(who, hook.commune.as_deref(), hook.province.as_deref())?;
-        let mut issues: Vec<Issue> = check_url(&hook.url).into_iter().collect();
+        let mut issues: Vec<Issue> = check_url(&hook.url, self.options().loopback_webhooks)
+            .into_iter()
+            .collect();
         if let Some(l) = &hook.language {
             issues.extend(check_language(l));
         }
@@ -385,5 +423,62 @@ impl Service {
         limit: i64,
     ) -> Result<Vec<MessageRow>, ServiceError> {
         Ok(store::log(&mut *self.conn()?, filter, before, limit)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_is_https_to_a_public_address() {
+        let code = |url: &str, loopback| check_url(url, loopback).map(|i| i.code);
+        assert_eq!(code("https://xa-muongla.example.vn/hook", false), None);
+        assert_eq!(
+            code("http://xa-muongla.example.vn/hook", false).as_deref(),
+            Some("insecure_url")
+        );
+        for internal in [
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://192.168.1.1/x",
+            "https://172.16.0.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+            "https://localhost/x",
+            "https://0.0.0.0/x",
+        ] {
+            assert_eq!(
+                code(internal, false).as_deref(),
+                Some("internal_address"),
+                "{internal}"
+            );
+        }
+        assert_eq!(
+            code("https://user:pw@example.vn/x", false).as_deref(),
+            Some("credentials_in_url")
+        );
+        assert_eq!(code("not a url", false).as_deref(), Some("invalid_url"));
+        // Tests may deliver to this machine; never to another private address.
+        assert_eq!(code("http://127.0.0.1:9000/hook", true), None);
+        assert_eq!(
+            code("http://10.0.0.1/hook", true).as_deref(),
+            Some("insecure_url")
+        );
+        assert_eq!(
+            code("https://10.0.0.1/hook", true).as_deref(),
+            Some("internal_address")
+        );
+    }
+
+    #[test]
+    fn emails_and_languages_are_checked() {
+        assert!(check_email("vanthu@muongla.sonla.gov.vn").is_none());
+        assert!(check_email("not an address").is_some());
+        assert!(check_email(&format!("{}@x.vn", "a".repeat(260))).is_some());
+        assert!(check_language("en").is_none());
+        assert!(check_language("fr").is_some());
     }
 }
