@@ -658,6 +658,10 @@ fn row(op: &str, at: &Places, cell: usize) -> (Act, Vec<(Scope, Request)>) {
             }));
             (Act::Read, v)
         }
+        "GET /api/v1/communes/{code}/periods" => (
+            Act::Read,
+            communes(&|c| get(format!("/api/v1/communes/{c}/periods"))),
+        ),
         "GET /api/v1/notifications" => {
             let mut v = vec![(Scope::Any, get("/api/v1/notifications".into()))];
             v.extend(provinces(Scope::Communes, &|p| {

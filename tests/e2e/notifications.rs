@@ -197,7 +197,11 @@ async fn reminders_reach_exactly_the_communes_not_yet_submitted_and_the_digest_t
     assert_eq!(one["channel"], "email");
     assert_eq!(one["status"], "pending", "no SMTP server: the mail waits");
     assert_eq!(one["language"], "vi");
-    assert_eq!(one["link"], format!("/commune/{c}"));
+    assert_eq!(
+        one["link"],
+        format!("/commune/{c}/entry?dataset={DS}&period={period}"),
+        "the reminder opens the form of its report"
+    );
     assert!(
         one["subject"].as_str().unwrap().starts_with("Nhắc hạn nộp"),
         "{one}"
@@ -232,7 +236,10 @@ async fn reminders_reach_exactly_the_communes_not_yet_submitted_and_the_digest_t
     assert_eq!(digest["recipient"], "login:so-khcn");
     assert_eq!(digest["language"], "en");
     assert_eq!(digest["commune"], Value::Null);
-    assert_eq!(digest["link"], "/province/14");
+    assert_eq!(
+        digest["link"],
+        format!("/province/14?period={period}&dataset={DS}")
+    );
     let at: DateTime<Utc> = digest["data"]["as_of"].as_str().unwrap().parse().unwrap();
     assert_eq!(at, morning);
     let standing = compliance(&app, &period, at).await;
@@ -254,10 +261,15 @@ async fn reminders_reach_exactly_the_communes_not_yet_submitted_and_the_digest_t
         "the digest says what /compliance says"
     );
     let text = digest["text"].as_str().unwrap();
+    let communes = |n: &Value| match n.as_i64().unwrap() {
+        1 => "1 commune".to_owned(),
+        n => format!("{n} communes"),
+    };
     assert!(
         text.contains(&format!(
-            "{} communes late, {} missing",
-            standing["late"], standing["missing"]
+            "{} late, {} missing",
+            communes(&standing["late"]),
+            communes(&standing["missing"])
         )),
         "{text}"
     );
@@ -545,23 +557,31 @@ async fn two_deliverers_at_once_send_each_message_exactly_once_signed() {
         let secret = res.json()["secret"].as_str().unwrap().to_owned();
         secrets.lock().unwrap().insert(format!("/{c}"), secret);
     }
-    // No report is in: every commune gets the 7-day reminders of 2026Q4 and of the year 2026
-    // (both due 5 December). Two deliverers start at once, as two replicas would.
+    // The province opens each commune's first quarter for late filing: a notice per webhook.
+    // Two deliverers start at once, as two replicas would (at an instant when nothing is
+    // scheduled, so only these notices go).
+    for c in &communes {
+        let res = app
+            .post_json(
+                Some(&admin),
+                &format!("/api/v1/reports/{DS}/2026Q1/{c}/review"),
+                &json!({"action": "reopen"}),
+            )
+            .await;
+        assert!(res.status.is_success(), "{}", res.text());
+    }
     let run = || {
         let db = app.db.clone();
         actix_web::rt::task::spawn_blocking(move || {
-            innoreport(&db, &["notify", "--as-of", "2026-11-29T09:00:00+07:00"])
+            innoreport(&db, &["notify", "--as-of", "2026-07-20T09:00:00+07:00"])
         })
     };
     let (a, b) = (run(), run());
     a.await.unwrap();
     b.await.unwrap();
-    let sent = log(&app, &admin, "kind=reminder&channel=webhook").await;
-    assert_eq!(
-        sent.len(),
-        2 * communes.len(),
-        "two reminders per commune's webhook"
-    );
+    let sent = log(&app, &admin, "channel=webhook").await;
+    assert_eq!(sent.len(), communes.len(), "a notice per commune's webhook");
+    assert!(sent.iter().all(|m| m["kind"] == "reopened"));
     assert!(sent.iter().all(|m| m["status"] == "sent"), "{sent:?}");
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
@@ -630,7 +650,7 @@ async fn a_commune_hears_when_a_task_of_its_plan_becomes_overdue_unless_it_repor
     assert_eq!(told.len(), 1, "{told:?}");
     assert_eq!(told[0]["data"]["task"], "I.1");
     assert_eq!(told[0]["data"]["days_overdue"], 3);
-    assert_eq!(told[0]["link"], "/commune/03808/tasks");
+    assert_eq!(told[0]["link"], "/commune/03808/tasks?period=2026Q2");
     assert!(told[0]["subject"].as_str().unwrap().contains("I.1"));
     // What /plans/progress calls overdue then, the commune was told.
     let progress = app
@@ -650,4 +670,112 @@ async fn a_commune_hears_when_a_task_of_its_plan_becomes_overdue_unless_it_repor
     // A week later nothing new: it was said once.
     let (_, said) = notify(&app, as_of + Duration::days(7), false);
     assert!(said.contains(" 0 messages written"), "{said}");
+}
+
+#[actix_web::test]
+async fn a_reminder_whose_deadline_passed_before_its_turn_is_not_sent() {
+    let app = TestApp::spawn_at("2026-06-01T03:00:00Z").await;
+    let admin = token(Role::Admin, None, None);
+    let (url, seen, secrets) = receiver().await;
+    let res = app
+        .post_json(
+            Some(&admin),
+            "/api/v1/webhooks",
+            &json!({"url": format!("{url}/03808"), "commune": "03808"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let secret = res.json()["secret"].as_str().unwrap().to_owned();
+    secrets.lock().unwrap().insert("/03808".into(), secret);
+    // Written three days before the 2026Q2 deadline (5 June), delivered now: long past it.
+    let (_, said) = notify(&app, "2026-06-02T09:00:00+07:00".parse().unwrap(), false);
+    assert!(said.contains("no longer true"), "{said}");
+    let log = log(&app, &admin, "kind=reminder").await;
+    assert!(!log.is_empty());
+    assert!(log.iter().all(|m| m["status"] == "cancelled"), "{log:?}");
+    assert!(
+        log[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("deadline has passed")
+    );
+    assert!(seen.lock().unwrap().is_empty(), "nothing went out");
+    // An instant in the future is for a dry run only.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_innoreport"))
+        .args(["notify", "--as-of", "2099-01-01T00:00:00Z"])
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in the future"));
+}
+
+#[actix_web::test]
+async fn a_webhook_request_lists_every_problem_and_a_unit_has_at_most_five() {
+    let app = TestApp::spawn_at("2026-06-01T03:00:00Z").await;
+    let padmin = son_la_admin();
+    let p = assert_problem(
+        &app.post_json(
+            Some(&padmin),
+            "/api/v1/webhooks",
+            &json!({"url": "ftp://x/", "language": "fr", "province": "99"}),
+        )
+        .await,
+        422,
+    );
+    let fields: BTreeSet<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, BTreeSet::from(["url", "language", "province"]));
+    let p = assert_problem(
+        &app.post_json(
+            Some(&padmin),
+            "/api/v1/webhooks",
+            &json!({"url": "https://x.example.vn/", "province": "01", "commune": "03808"}),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(p["errors"][0]["code"], "mismatch");
+    for i in 0..5 {
+        let res = app
+            .post_json(
+                Some(&padmin),
+                "/api/v1/webhooks",
+                &json!({"url": format!("https://x.example.vn/{i}"), "commune": "03808"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let p = assert_problem(
+        &app.post_json(
+            Some(&padmin),
+            "/api/v1/webhooks",
+            &json!({"url": "https://x.example.vn/6", "commune": "03808"}),
+        )
+        .await,
+        422,
+    );
+    assert_eq!(p["errors"][0]["code"], "too_many");
+    // The metadata service and private networks, by any spelling, are refused (this test
+    // server accepts loopback for its own receivers; the unit tests refuse that too).
+    for url in [
+        "https://169.254.169.254/latest",
+        "https://[64:ff9b::a9fe:a9fe]/",
+        "https://167772161/",
+    ] {
+        let p = assert_problem(
+            &app.post_json(
+                Some(&padmin),
+                "/api/v1/webhooks",
+                &json!({"url": url, "province": "14"}),
+            )
+            .await,
+            422,
+        );
+        assert_eq!(p["errors"][0]["code"], "internal_address", "{url}");
+    }
 }

@@ -298,6 +298,7 @@ where
                 .service(reference::list_communes_csv)
                 .service(reference::list_communes_xlsx)
                 .service(reference::get_commune)
+                .service(entry::reporting_periods)
                 .service(reference::list_indicators)
                 .service(reference::get_indicator)
                 .service(reference::list_datasets)

@@ -13,6 +13,8 @@ const SHEETS: &str = include_str!("../web/sheets.js");
 const ACCOUNTS: &str = include_str!("../web/accounts.js");
 const TASKS: &str = include_str!("../web/tasks.js");
 const NOTICES: &str = include_str!("../web/notices.js");
+const ENTRY: &str = include_str!("../web/entry.js");
+const WORKER: &str = include_str!("../web/sw.js");
 const STYLE: &str = include_str!("../web/app.css");
 const ICON: &str = include_str!("../web/icon.svg");
 
@@ -54,6 +56,15 @@ async fn notices() -> HttpResponse {
     page(NOTICES, "text/javascript; charset=utf-8")
 }
 
+async fn entry() -> HttpResponse {
+    page(ENTRY, "text/javascript; charset=utf-8")
+}
+
+/// The service worker: served from the root so its scope is every page.
+async fn worker() -> HttpResponse {
+    page(WORKER, "text/javascript; charset=utf-8")
+}
+
 async fn style() -> HttpResponse {
     page(STYLE, "text/css; charset=utf-8")
 }
@@ -75,6 +86,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/commune/{code}/tasks",
         "/province/{code}/notices",
         "/commune/{code}/notices",
+        "/commune/{code}/entry",
         "/accounts",
     ] {
         cfg.service(
@@ -88,6 +100,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/assets/accounts.js", web::get().to(accounts))
         .route("/assets/tasks.js", web::get().to(tasks))
         .route("/assets/notices.js", web::get().to(notices))
+        .route("/assets/entry.js", web::get().to(entry))
+        .route("/sw.js", web::get().to(worker))
         .route("/assets/app.css", web::get().to(style))
         .route("/assets/icon.svg", web::get().to(icon))
         .route("/favicon.ico", web::get().to(icon));
@@ -107,7 +121,7 @@ mod tests {
         );
         // The addresses in the script are XML namespaces (SVG, the xlsx parts): names, never
         // requested.
-        for script in [SCRIPT, SHEETS, ACCOUNTS, TASKS, NOTICES] {
+        for script in [SCRIPT, SHEETS, ACCOUNTS, TASKS, NOTICES, ENTRY, WORKER] {
             let script = script
                 .replace("http://www.w3.org/2000/svg", "")
                 .replace("http://schemas.openxmlformats.org/", "");

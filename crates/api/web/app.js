@@ -54,8 +54,9 @@ import { csvOf, saveBlob, tableRows, xlsxOf } from "./sheets.js";
 import { ACCOUNT_WORDS, accountsView } from "./accounts.js";
 import { TASK_WORDS, communeTasksView, provinceTasksView, tabs } from "./tasks.js";
 import { NOTICE_WORDS, noticesView } from "./notices.js";
+import { ENTRY_WORDS, entryView } from "./entry.js";
 
-for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l], TASK_WORDS[l], NOTICE_WORDS[l]);
+for (const l of ["vi", "en"]) Object.assign(T[l], ACCOUNT_WORDS[l], TASK_WORDS[l], NOTICE_WORDS[l], ENTRY_WORDS[l]);
 
 const PILLAR_COLOURS = ["#0b5cad", "#2a9d8f", "#e9a23b", "#b5179e", "#6c757d", "#5a189a"];
 const TOKEN_KEY = "innoreport.token";
@@ -417,7 +418,7 @@ async function provinceView(code) {
         ? t("noTarget") : `${t("target")}: ${pct(h.target_attainment)}`));
   }));
 
-  const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), tabs({ el, t, go }, `/province/${code}`, "overview"), pickers,
+  const body = [el("h1", { text: `${t("dashboard")}: ${nameOf(dash)}` }), tabs(tabCtx(), `/province/${code}`, "overview"), pickers,
     section(`${t("headline")} — ${period}`, "headline-section", cards,
       downloads(`/api/v1/provinces/${enc(code)}/dashboard${query({ period })}`, `dashboard-${code}-${period}`, "headline-download"),
       /^\d{4}(Q[1-4])?$/.test(period) && dash.commune_index.length
@@ -487,7 +488,7 @@ async function communeView(code) {
   document.title = `${nameOf(unit)} — innoreport`;
   const reportsPath = `/api/v1/reports${query({ commune: code, limit: "1000" })}`;
   const reports = await api(reportsPath);
-  const body = [el("h1", { text: nameOf(unit) }), tabs({ el, t, go }, `/commune/${code}`, "overview"),
+  const body = [el("h1", { text: nameOf(unit) }), tabs(tabCtx(), `/commune/${code}`, "overview"),
     el("div", { class: "pickers" }, picker(t("year"), "year", year,
       [0, 1, 2, 3].map((k) => String(Number(currentQuarter().slice(0, 4)) - k)).map((y) => ({ value: y, text: y })), "year")),
     section(t("document"), "documents", el("div", { class: "downloads" },
@@ -551,9 +552,25 @@ async function tasksView(level, code) {
   const recent = quarters(8, currentQuarter()).reverse();
   const choices = [...recent, ...new Set(recent.map((p) => p.slice(0, 4)))];
   const ctx = { api, el, t, table, downloads, section, query, enc, when, fmt, pct, nameOf };
-  return [el("h1", { text: `${t("tasks")}: ${nameOf(unit)}` }), tabs({ el, t, go }, `/${level}/${code}`, "tasks"),
+  return [el("h1", { text: `${t("tasks")}: ${nameOf(unit)}` }), tabs(tabCtx(), `/${level}/${code}`, "tasks"),
     el("div", { class: "pickers" }, picker(t("period"), "period", period, choices.map((p) => ({ value: p, text: p })), "period")),
     ...await (level === "province" ? provinceTasksView(ctx, code, period) : communeTasksView(ctx, code, period))];
+}
+
+// What the tab bar needs: whether the caller may enter reports (commune officers, province
+// admins, admins).
+const tabCtx = () => {
+  const c = claims();
+  return { el, t, go, entry: !!c && ["commune_officer", "province_admin", "admin"].includes(c.role) };
+};
+
+// The report entry tab of a commune.
+async function entryTab(code) {
+  const unit = await api(`/api/v1/communes/${enc(code)}`);
+  document.title = `${t("entry")} — ${nameOf(unit)} — innoreport`;
+  const ctx = { api, send, el, t, enc, params, go, claims, nameOf, when, fmt, setQuery, rerender: render, lang: () => lang };
+  return [el("h1", { text: `${t("entry")}: ${nameOf(unit)}` }), tabs(tabCtx(), `/commune/${code}`, "entry"),
+    ...await entryView(ctx, code)];
 }
 
 // The notices tab: the delivery log of a province or of a commune.
@@ -561,7 +578,7 @@ async function noticesTab(level, code) {
   const unit = await api(level === "province" ? `/api/v1/provinces/${enc(code)}` : `/api/v1/communes/${enc(code)}`);
   document.title = `${t("notices")} — ${nameOf(unit)} — innoreport`;
   const ctx = { api, el, t, table, downloads, section, query, when, params, picker };
-  return [el("h1", { text: `${t("notices")}: ${nameOf(unit)}` }), tabs({ el, t, go }, `/${level}/${code}`, "notices"),
+  return [el("h1", { text: `${t("notices")}: ${nameOf(unit)}` }), tabs(tabCtx(), `/${level}/${code}`, "notices"),
     ...await noticesView(ctx, level, code)];
 }
 
@@ -663,6 +680,8 @@ async function render() {
       show(...await communeView(m[1]));
     } else if ((m = path.match(/^\/(province|commune)\/([0-9]{2}|[0-9]{5})\/tasks$/))) {
       show(...await tasksView(m[1], m[2]));
+    } else if ((m = path.match(/^\/commune\/([0-9]{5})\/entry$/))) {
+      show(...await entryTab(m[1]));
     } else if ((m = path.match(/^\/(province|commune)\/([0-9]{2}|[0-9]{5})\/notices$/))) {
       show(...await noticesTab(m[1], m[2]));
     } else if (path === "/national") {
@@ -684,6 +703,8 @@ document.getElementById("lang").addEventListener("click", () => {
 });
 document.getElementById("signout").addEventListener("click", () => {
   sessionStorage.removeItem(TOKEN_KEY);
+  // The API answers the service worker kept for offline use are this login's: gone with it.
+  if (window.caches) caches.delete("innoreport-api-v1");
   go("/signin");
 });
 window.addEventListener("popstate", render);

@@ -26,14 +26,16 @@ export const TASK_WORDS = {
   },
 };
 
-// The tab bar of a province or commune page: the overview, the tasks and the notices.
-export function tabs({ el, t, go }, base, active) {
+// The tab bar of a province or commune page: the overview, the tasks, the notices and, on a
+// commune page for those who may submit, the report entry form.
+export function tabs({ el, t, go, entry }, base, active) {
   const link = (href, text, testid, on) => el("a", { href, class: on ? "tab active" : "tab", "data-testid": testid,
     "aria-current": on ? "page" : null, onclick: (e) => { e.preventDefault(); go(href + location.search); } }, text);
   return el("nav", { class: "tabs", "aria-label": "tabs" },
     link(base, t("overview"), "tab-overview", active === "overview"),
     link(`${base}/tasks`, t("tasks"), "tab-tasks", active === "tasks"),
-    link(`${base}/notices`, t("notices"), "tab-notices", active === "notices"));
+    link(`${base}/notices`, t("notices"), "tab-notices", active === "notices"),
+    entry && base.startsWith("/commune/") ? link(`${base}/entry`, t("entry"), "tab-entry", active === "entry") : null);
 }
 
 const statusText = (t, s) => (s ? t(s) : t("notReported"));

@@ -33,6 +33,8 @@ pub enum Kind {
     Approved,
     /// The province reopened the commune's report (or opened a report never filed).
     Reopened,
+    /// The province withdrew its approval: the report can be corrected again.
+    Unapproved,
     /// The late and missing communes of a deadline, to the province admins.
     Digest,
     /// A task of the commune's plan is past its due day and not completed.
@@ -40,11 +42,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Reminder,
         Kind::Returned,
         Kind::Approved,
         Kind::Reopened,
+        Kind::Unapproved,
         Kind::Digest,
         Kind::TaskOverdue,
     ];
@@ -55,6 +58,7 @@ impl Kind {
             Kind::Returned => "returned",
             Kind::Approved => "approved",
             Kind::Reopened => "reopened",
+            Kind::Unapproved => "unapproved",
             Kind::Digest => "digest",
             Kind::TaskOverdue => "task_overdue",
         }
@@ -144,9 +148,30 @@ fn roman(q: u8) -> &'static str {
     ["I", "II", "III", "IV"][(q as usize).clamp(1, 4) - 1]
 }
 
-/// A day as people write it: 05/12/2026 (both languages: it is the day of a Vietnamese form).
-pub fn day_words(day: NaiveDate) -> String {
-    day.format("%d/%m/%Y").to_string()
+/// A day as people write it: 05/12/2026 in Vietnamese, 5 December 2026 in English.
+pub fn day_words(day: NaiveDate, lang: Language) -> String {
+    match lang {
+        Language::Vi => day.format("%d/%m/%Y").to_string(),
+        Language::En => day.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// "1 commune", "3 communes".
+fn communes_en(n: i64) -> String {
+    if n == 1 {
+        "1 commune".into()
+    } else {
+        format!("{n} communes")
+    }
+}
+
+/// "1 day", "3 days".
+fn days_en(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
 }
 
 /// The day (Vietnam) of an instant.
@@ -195,7 +220,7 @@ pub fn days_left(deadline: DateTime<Utc>, as_of: DateTime<Utc>) -> i64 {
 
 impl Reminder<'_> {
     pub fn text(&self, lang: Language) -> Text {
-        let due = day_words(vietnam_day(self.deadline));
+        let due = day_words(vietnam_day(self.deadline), lang);
         let left = days_left(self.deadline, self.as_of);
         let period = period_words(self.period, lang);
         let dataset = self.dataset.get(lang);
@@ -204,17 +229,18 @@ impl Reminder<'_> {
             Language::Vi => Text {
                 subject: format!("Nhắc hạn nộp {dataset} – {period}: còn {left} ngày"),
                 body: format!(
-                    "Kính gửi {commune},\n\nHạn nộp {dataset} kỳ {period} là hết ngày {due} \
-                     (còn {left} ngày). Hệ thống chưa nhận được báo cáo của xã. Đề nghị xã \
+                    "Kính gửi UBND {commune},\n\nHạn nộp {dataset} kỳ {period} là hết ngày {due} \
+                     (còn {left} ngày). Hệ thống chưa nhận được báo cáo của {commune}. Đề nghị \
                      hoàn thành và gửi báo cáo đúng hạn.\n"
                 ),
             },
             Language::En => Text {
-                subject: format!("Reminder: {dataset}, {period} due in {left} days"),
+                subject: format!("Reminder: {dataset}, {period} due in {}", days_en(left)),
                 body: format!(
-                    "To {commune},\n\nThe {dataset} for {period} is due by the end of {due} \
-                     ({left} days left). No report of your commune has been received yet. \
-                     Please complete and send it on time.\n"
+                    "To the People's Committee of {commune},\n\nThe {dataset} for {period} is \
+                     due by the end of {due} ({} left). No report of {commune} has been received \
+                     yet. Please complete and send it on time.\n",
+                    days_en(left)
                 ),
             },
         }
@@ -238,7 +264,7 @@ impl ReviewNotice<'_> {
         let commune = self.commune.get(lang);
         let (what_vi, what_en, ask_vi, ask_en) = match self.kind {
             Kind::Returned => (
-                "đã trả lại để chỉnh sửa",
+                "đã được trả lại để chỉnh sửa",
                 "was returned for correction",
                 "Đề nghị xã chỉnh sửa và gửi lại báo cáo.",
                 "Please correct it and send it again.",
@@ -249,11 +275,17 @@ impl ReviewNotice<'_> {
                 "Báo cáo đã được khóa.",
                 "The report is now locked.",
             ),
+            Kind::Unapproved => (
+                "đã được hủy phê duyệt",
+                "had its approval withdrawn",
+                "Báo cáo có thể được chỉnh sửa lại.",
+                "It can be corrected again.",
+            ),
             _ => (
                 "đã được mở lại",
                 "was reopened",
-                "Xã có thể gửi hoặc chỉnh sửa báo cáo.",
-                "Your commune may now send or correct it.",
+                "Có thể gửi hoặc chỉnh sửa báo cáo.",
+                "It may now be sent or corrected.",
             ),
         };
         let comment = self
@@ -267,16 +299,16 @@ impl ReviewNotice<'_> {
             Language::Vi => Text {
                 subject: format!("{dataset} {period} của {commune} {what_vi}"),
                 body: format!(
-                    "Kính gửi {commune},\n\n{dataset} kỳ {period} của xã {what_vi} bởi {}. \
-                     {ask_vi}\n{comment}",
+                    "Kính gửi UBND {commune},\n\n{dataset} kỳ {period} của {commune} {what_vi} \
+                     (người thực hiện: {}). {ask_vi}\n{comment}",
                     self.actor
                 ),
             },
             Language::En => Text {
                 subject: format!("{dataset}, {period} of {commune} {what_en}"),
                 body: format!(
-                    "To {commune},\n\nYour commune's {dataset} for {period} {what_en} by {}. \
-                     {ask_en}\n{comment}",
+                    "To the People's Committee of {commune},\n\nThe {dataset} of {commune} for \
+                     {period} {what_en} by {}. {ask_en}\n{comment}",
                     self.actor
                 ),
             },
@@ -309,24 +341,28 @@ impl Digest<'_> {
         let period = period_words(self.period, lang);
         let dataset = self.dataset.get(lang);
         let province = self.province.get(lang);
-        let due = day_words(vietnam_day(self.deadline));
+        let due = day_words(vietnam_day(self.deadline), lang);
         let late = self.lines.iter().filter(|l| l.status == "late").count();
         let missing = self.lines.len() - late;
         let mut body = match lang {
             Language::Vi => format!(
-                "Kính gửi {province},\n\nHạn nộp {dataset} kỳ {period} là hết ngày {due}. \
-                 Đến {}: {late} xã nộp muộn, {missing} xã chưa nộp (trên {} xã).\n\n",
+                "Kính gửi Sở Khoa học và Công nghệ {province},\n\nHạn nộp {dataset} kỳ {period} \
+                 là hết ngày {due}. Đến {}: {late} xã nộp muộn, {missing} xã chưa nộp (trên {} \
+                 xã).\n\n",
                 self.as_of
                     .with_timezone(&vietnam_offset())
                     .format("%H:%M %d/%m/%Y"),
                 self.expected
             ),
             Language::En => format!(
-                "To {province},\n\nThe {dataset} for {period} was due by the end of {due}. \
-                 As of {} (Vietnam time): {late} communes late, {missing} missing (of {}).\n\n",
+                "To the Department of Science and Technology of {province},\n\nThe {dataset} for \
+                 {period} was due by the end of {due}. As of {} (Vietnam time): {} late, {} \
+                 missing (of {}).\n\n",
                 self.as_of
                     .with_timezone(&vietnam_offset())
-                    .format("%H:%M %d/%m/%Y"),
+                    .format("%H:%M, %-d %B %Y"),
+                communes_en(late as i64),
+                communes_en(missing as i64),
                 self.expected
             ),
         };
@@ -337,10 +373,13 @@ impl Digest<'_> {
                 (_, Language::Vi) => "chưa nộp",
                 (_, Language::En) => "missing",
             };
-            let days = lang.pick("ngày", "days");
+            let days = match lang {
+                Language::Vi => format!("{} ngày", l.days_late),
+                Language::En => days_en(l.days_late),
+            };
             body.push_str(&format!(
-                "- {} {} — {status}, {} {days}\n",
-                l.commune, l.name_vi, l.days_late
+                "- {} {} — {status}, {days}\n",
+                l.commune, l.name_vi
             ));
         }
         if self.lines.is_empty() {
@@ -354,9 +393,11 @@ impl Digest<'_> {
                 Language::Vi => format!(
                     "Tổng hợp hạn nộp {dataset} {period}: {late} xã nộp muộn, {missing} xã chưa nộp"
                 ),
-                Language::En => {
-                    format!("{dataset}, {period}: {late} communes late, {missing} missing")
-                }
+                Language::En => format!(
+                    "{dataset}, {period}: {} late, {} missing",
+                    communes_en(late as i64),
+                    communes_en(missing as i64)
+                ),
             },
             body,
         }
@@ -375,24 +416,30 @@ pub struct TaskOverdue<'a> {
 impl TaskOverdue<'_> {
     pub fn text(&self, lang: Language) -> Text {
         let commune = self.commune.get(lang);
-        let due = day_words(self.due);
+        let due = day_words(self.due, lang);
         match lang {
             Language::Vi => Text {
                 subject: format!("Nhiệm vụ {} quá hạn {} ngày", self.code, self.days_overdue),
                 body: format!(
-                    "Kính gửi {commune},\n\nNhiệm vụ {} \"{}\" trong kế hoạch của xã đến hạn \
-                     ngày {due} và chưa được báo cáo hoàn thành (quá hạn {} ngày). Đề nghị xã \
+                    "Kính gửi UBND {commune},\n\nNhiệm vụ {} \"{}\" trong kế hoạch của {commune} \
+                     đến hạn ngày {due} và chưa được báo cáo hoàn thành (quá hạn {} ngày). Đề nghị \
                      cập nhật tiến độ trong báo cáo kỳ này.\n",
                     self.code, self.title, self.days_overdue
                 ),
             },
             Language::En => Text {
-                subject: format!("Task {} is {} days overdue", self.code, self.days_overdue),
+                subject: format!(
+                    "Task {} is {} overdue",
+                    self.code,
+                    days_en(self.days_overdue)
+                ),
                 body: format!(
-                    "To {commune},\n\nTask {} \"{}\" of your commune's plan was due on {due} and \
-                     has not been reported completed ({} days overdue). Please update its \
-                     progress in this period's report.\n",
-                    self.code, self.title, self.days_overdue
+                    "To the People's Committee of {commune},\n\nTask {} \"{}\" of the plan of \
+                     {commune} was due on {due} and has not been reported completed ({} \
+                     overdue). Please update its progress in this period's report.\n",
+                    self.code,
+                    self.title,
+                    days_en(self.days_overdue)
                 ),
             },
         }

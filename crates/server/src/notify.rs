@@ -41,15 +41,30 @@ pub fn delivery(config: &Config) -> Delivery {
             password: config.smtp_password.clone(),
             from: config.mail_from.clone(),
         }),
-        public_url: config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.bind)),
+        public_url: public_url(config),
         retry_base: config.notify_retry_base,
         max_attempts: config.notify_max_attempts,
         lease: config.notify_lease,
+        allow_loopback: config.webhook_allow_loopback,
         ..Delivery::default()
     }
+}
+
+/// The address of the pages in notices: --public-url, else this service's own address (a bind to
+/// every interface names this machine by 127.0.0.1, with a warning: recipients elsewhere need
+/// --public-url).
+pub fn public_url(config: &Config) -> String {
+    if let Some(url) = &config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let bind = &config.bind;
+    let wildcard = bind.starts_with("0.0.0.0:") || bind.starts_with("[::]:");
+    if wildcard {
+        tracing::warn!(bind = %bind, "INNOREPORT_PUBLIC_URL is not set: notices link to 127.0.0.1, which recipients cannot open; set it to the address people use");
+        let port = bind.rsplit(':').next().unwrap_or("8080");
+        return format!("http://127.0.0.1:{port}");
+    }
+    format!("http://{bind}")
 }
 
 /// Schedules what is due now and delivers what is due, every `--notify-interval` seconds, for
@@ -60,6 +75,9 @@ pub fn spawn(service: WeakService, config: &Config) -> Result<(), Failure> {
     }
     let deliverer = Deliverer::new(delivery(config))?;
     let schedule = schedule(config);
+    if let Some(service) = service.upgrade() {
+        service.check_schedule(&schedule).map_err(|e| e.chain())?;
+    }
     let every = Duration::from_secs(config.notify_interval);
     std::thread::Builder::new()
         .name("notifier".into())
@@ -102,6 +120,14 @@ pub fn command(config: &Config, args: NotifyArgs) -> Result<(), Failure> {
     let as_of = args.as_of.unwrap_or_else(|| service.now());
     let schedule = schedule(config);
     let fail = |e: innoreport_service::ServiceError| -> Failure { e.chain().into() };
+    service.check_schedule(&schedule).map_err(fail)?;
+    if as_of > service.now() + chrono::Duration::minutes(1) && !args.dry_run {
+        return Err(format!(
+            "--as-of {} is in the future: what is due then is sent then (try it with --dry-run)",
+            as_of.to_rfc3339()
+        )
+        .into());
+    }
     if args.dry_run {
         let planned = service.unsent(as_of, &schedule).map_err(fail)?;
         for p in &planned {
@@ -125,11 +151,12 @@ pub fn command(config: &Config, args: NotifyArgs) -> Result<(), Failure> {
     let deliverer = Deliverer::new(delivery(config))?;
     let (written, round) = run_once(&service, &deliverer, &schedule, as_of).map_err(fail)?;
     eprintln!(
-        "innoreport: {written} messages written for {}; {} sent, {} to retry, {} failed",
+        "innoreport: {written} messages written for {}; {} sent, {} to retry, {} failed, {} no longer true",
         as_of.to_rfc3339(),
         round.sent,
         round.retrying,
-        round.failed
+        round.failed,
+        round.cancelled
     );
     Ok(())
 }

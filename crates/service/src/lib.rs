@@ -20,6 +20,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod demo;
 pub mod documents;
+pub mod entry;
 pub mod error;
 pub mod imports;
 pub mod index;

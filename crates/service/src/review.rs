@@ -258,7 +258,7 @@ impl Service {
                 ReviewAction::Return => Some(Kind::Returned),
                 ReviewAction::Approve => Some(Kind::Approved),
                 ReviewAction::Reopen => Some(Kind::Reopened),
-                ReviewAction::Unapprove => None,
+                ReviewAction::Unapprove => Some(Kind::Unapproved),
             };
             if let Some(kind) = kind {
                 notify(conn, kind)?;

@@ -236,6 +236,9 @@ pub enum Settled {
     Retry(DateTime<Utc>, String),
     /// Given up.
     Failed(String),
+    /// No longer true (a reminder to a commune that has submitted since, or past its
+    /// deadline): not sent.
+    Cancelled(String),
 }
 
 /// Records how the attempt on message `id` ended.
@@ -254,8 +257,47 @@ pub fn settle(conn: &mut DbConnection, id: i64, outcome: &Settled) -> Result<(),
         Settled::Failed(error) => diesel::update(target.filter(o::status.eq("pending")))
             .set((o::status.eq("failed"), o::last_error.eq(Some(error))))
             .execute(conn)?,
+        Settled::Cancelled(why) => diesel::update(target.filter(o::status.eq("pending")))
+            .set((o::status.eq("cancelled"), o::last_error.eq(Some(why))))
+            .execute(conn)?,
     };
     Ok(())
+}
+
+/// Hands claimed messages back untried (due now, their attempt not counted): a deliverer whose
+/// lease would end before it got to them.
+pub fn release(conn: &mut DbConnection, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(
+        o::table
+            .filter(o::id.eq_any(ids))
+            .filter(o::status.eq("pending")),
+    )
+    .set((
+        o::next_attempt_at.eq(stored(now)),
+        o::attempts.eq(o::attempts - 1),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// How many webhooks not removed a commune (or, `commune` None, a province itself) has.
+pub fn active_webhooks(
+    conn: &mut DbConnection,
+    province: &str,
+    commune: Option<&str>,
+) -> Result<i64, StoreError> {
+    let mut q = w::table
+        .filter(w::removed_at.is_null())
+        .filter(w::province_code.eq(province.to_owned()))
+        .into_boxed();
+    q = match commune {
+        Some(c) => q.filter(w::commune_code.eq(c.to_owned())),
+        None => q.filter(w::commune_code.is_null()),
+    };
+    Ok(q.count().get_result(conn)?)
 }
 
 /// The email address of an enabled login, when it has one.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod changes;
 pub mod dashboard;
 pub mod documents;
+pub mod entry;
 pub mod health;
 pub mod imports;
 pub mod index;

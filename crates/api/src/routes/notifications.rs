@@ -19,6 +19,7 @@ use crate::http::export::{
 use crate::http::pagination::{PageParams, page_of};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::query::Query;
+use crate::routes::words;
 use crate::state::AppState;
 
 /// What a message is about.
@@ -29,6 +30,7 @@ pub enum NoticeKind {
     Returned,
     Approved,
     Reopened,
+    Unapproved,
     Digest,
     TaskOverdue,
 }
@@ -40,6 +42,7 @@ impl NoticeKind {
             NoticeKind::Returned => "returned",
             NoticeKind::Approved => "approved",
             NoticeKind::Reopened => "reopened",
+            NoticeKind::Unapproved => "unapproved",
             NoticeKind::Digest => "digest",
             NoticeKind::TaskOverdue => "task_overdue",
         }
@@ -55,6 +58,9 @@ pub enum DeliveryStatus {
     Sent,
     /// Given up after the attempt limit, or refused for good.
     Failed,
+    /// A reminder no longer true when its turn came (the commune had submitted, or the
+    /// deadline had passed): not sent.
+    Cancelled,
 }
 
 /// How a message goes.
@@ -90,6 +96,7 @@ impl LogParams {
                     DeliveryStatus::Pending => "pending",
                     DeliveryStatus::Sent => "sent",
                     DeliveryStatus::Failed => "failed",
+                    DeliveryStatus::Cancelled => "cancelled",
                 }
                 .to_owned()
             }),
@@ -108,7 +115,8 @@ impl LogParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeOut {
     pub id: i64,
-    /// `reminder`, `returned`, `approved`, `reopened`, `digest` or `task_overdue`.
+    /// `reminder`, `returned`, `approved`, `reopened`, `unapproved`, `digest` or
+    /// `task_overdue`.
     pub kind: String,
     /// `email` or `webhook`.
     pub channel: String,
@@ -130,7 +138,7 @@ pub struct NoticeOut {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     pub created_at: DateTime<Utc>,
-    /// `pending`, `sent` or `failed`.
+    /// `pending`, `sent`, `failed` or `cancelled`.
     pub status: String,
     pub attempts: i32,
     /// When it is tried next (pending).
@@ -193,13 +201,13 @@ impl ExportRow for NoticeOut {
         vec![
             self.id.into(),
             self.created_at.into(),
-            self.kind.as_str().into(),
-            self.channel.as_str().into(),
+            words::notice_kind(&self.kind),
+            words::channel(&self.channel),
             self.recipient.as_str().into(),
             self.province.as_str().into(),
             self.commune.clone().into(),
             self.subject.as_str().into(),
-            self.status.as_str().into(),
+            words::delivery_status(&self.status),
             i64::from(self.attempts).into(),
             self.sent_at.into(),
             self.last_error.clone().into(),

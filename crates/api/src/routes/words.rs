@@ -87,3 +87,42 @@ pub fn change_action(action: &str) -> Cell {
     };
     code(action, vi)
 }
+
+/// What a notice is about.
+pub fn notice_kind(kind: &str) -> Cell {
+    let vi = match kind {
+        "reminder" => "Nhắc hạn nộp",
+        "returned" => "Trả lại báo cáo",
+        "approved" => "Phê duyệt báo cáo",
+        "reopened" => "Mở lại báo cáo",
+        "unapproved" => "Hủy phê duyệt báo cáo",
+        "digest" => "Tổng hợp sau hạn nộp",
+        "task_overdue" => "Nhiệm vụ quá hạn",
+        other => other,
+    };
+    code(kind, vi)
+}
+
+/// How a notice goes.
+pub fn channel(channel: &str) -> Cell {
+    code(
+        channel,
+        if channel == "email" {
+            "Thư điện tử"
+        } else {
+            "Webhook"
+        },
+    )
+}
+
+/// Where a notice's delivery stands.
+pub fn delivery_status(status: &str) -> Cell {
+    let vi = match status {
+        "pending" => "Đang chờ gửi",
+        "sent" => "Đã gửi",
+        "failed" => "Gửi không được",
+        "cancelled" => "Không gửi (không còn đúng)",
+        other => other,
+    };
+    code(status, vi)
+}

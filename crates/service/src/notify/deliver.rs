@@ -59,6 +59,9 @@ pub struct Delivery {
     pub lease: Duration,
     /// How long one SMTP or HTTP exchange may take.
     pub timeout: Duration,
+    /// Deliver webhooks to this machine (tests only): otherwise a webhook whose host resolves
+    /// to this machine or a private network is refused at every attempt.
+    pub allow_loopback: bool,
 }
 
 impl Default for Delivery {
@@ -69,7 +72,8 @@ impl Default for Delivery {
             retry_base: Duration::from_secs(60),
             max_attempts: 8,
             lease: Duration::from_secs(120),
-            timeout: Duration::from_secs(20),
+            timeout: Duration::from_secs(10),
+            allow_loopback: false,
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct Round {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Reminders no longer true when their turn came (not sent).
+    pub cancelled: usize,
 }
 
 /// Why one attempt did not deliver.
@@ -121,7 +127,12 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 impl Deliverer {
-    pub fn new(settings: Delivery) -> Result<Deliverer, String> {
+    pub fn new(mut settings: Delivery) -> Result<Deliverer, String> {
+        // An attempt must fit in a lease with room to spare.
+        settings.timeout = settings
+            .timeout
+            .min(settings.lease / 2)
+            .max(Duration::from_secs(1));
         let smtp = match &settings.smtp {
             None => None,
             Some(s) => {
@@ -200,6 +211,7 @@ impl Deliverer {
             .to(to)
             .subject(c.subject.clone())
             .message_id(Some(format!("<{}@innoreport>", m.idempotency_key)))
+            .header(lettre::message::header::MIME_VERSION_1_0)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| Failure::Permanent(format!("the message cannot be built: {e}")))?;
@@ -222,6 +234,7 @@ impl Deliverer {
         if hook.removed_at.is_some() {
             return Err(Failure::Permanent(format!("webhook {id} was removed")));
         }
+        self.reachable(&hook.url)?;
         let body = json!({
             "id": m.idempotency_key,
             "kind": m.kind,
@@ -259,6 +272,69 @@ impl Deliverer {
         }
     }
 
+    /// Refuses a webhook whose host is, or now resolves to, this machine or a private network
+    /// (a name registered pointing elsewhere may be changed to point inside).
+    fn reachable(&self, url: &str) -> Result<(), Failure> {
+        use std::net::ToSocketAddrs;
+        let parsed =
+            url::Url::parse(url).map_err(|e| Failure::Permanent(format!("bad URL: {e}")))?;
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let addrs: Vec<std::net::IpAddr> = match parsed.host() {
+            Some(url::Host::Ipv4(a)) => vec![a.into()],
+            Some(url::Host::Ipv6(a)) => vec![a.into()],
+            Some(url::Host::Domain(d)) => (d, port)
+                .to_socket_addrs()
+                .map_err(|e| Failure::Transient(format!("cannot resolve {d}: {e}")))?
+                .map(|a| a.ip())
+                .collect(),
+            None => return Err(Failure::Permanent("a URL without a host".into())),
+        };
+        let loopback = self.settings.allow_loopback;
+        if addrs
+            .iter()
+            .any(|ip| super::settings::internal_ip(*ip) && !(loopback && ip.is_loopback()))
+        {
+            return Err(Failure::Permanent(
+                "the webhook's host is this machine or a private network: refused".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A reminder that is no longer true: the commune has submitted since it was written, or
+    /// its deadline has passed.
+    fn stale(
+        &self,
+        service: &Service,
+        m: &MessageRow,
+        c: &Content,
+    ) -> Result<Option<String>, ServiceError> {
+        if m.kind != "reminder" {
+            return Ok(None);
+        }
+        let field = |k: &str| c.data[k].as_str().unwrap_or_default().to_owned();
+        let (dataset, period, commune) = (field("dataset"), field("period"), field("commune"));
+        if let Ok(deadline) = field("deadline").parse::<DateTime<Utc>>()
+            && service.now() > deadline
+        {
+            return Ok(Some("not sent: its deadline has passed".into()));
+        }
+        let filed = innoreport_store::reports::get_report(
+            &mut *service.conn()?,
+            &dataset,
+            &period,
+            &commune,
+        )?;
+        Ok(filed.map(|_| "not sent: the commune has submitted since".into()))
+    }
+
+    /// Messages claimed at once: as many as the lease leaves time to try, so a claim never
+    /// outlives its lease while a deliverer is still working through it.
+    fn batch(&self) -> i64 {
+        let per = 2 * self.settings.timeout.as_secs().max(1);
+        (self.settings.lease.as_secs() / per).clamp(1, 20) as i64
+    }
+
     /// When to try again after `attempts` attempts (None: give up).
     fn next_try(&self, now: DateTime<Utc>, attempts: i32) -> Option<DateTime<Utc>> {
         if attempts.max(0) as u32 >= self.settings.max_attempts {
@@ -277,43 +353,32 @@ impl Deliverer {
     pub fn deliver_due(&self, service: &Service, limit: usize) -> Result<Round, ServiceError> {
         let mut round = Round::default();
         let channels = self.channels();
+        let timeout = chrono::Duration::from_std(self.settings.timeout).unwrap_or_default();
         let mut tried = 0;
         while tried < limit {
             let now = service.now();
             let lease = now + chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-            let batch = store::claim(&mut *service.conn()?, now, lease, 20, &channels)?;
+            let batch = store::claim(&mut *service.conn()?, now, lease, self.batch(), &channels)?;
             if batch.is_empty() {
                 break;
             }
             tried += batch.len();
-            for m in batch {
-                let outcome = match m.content() {
-                    Err(e) => Err(Failure::Permanent(e.to_string())),
-                    Ok(c) if m.channel == "email" => self.email(service, &m, &c),
-                    Ok(c) => self.webhook(service, &m, &c),
-                };
-                let now = service.now();
-                let settled = match outcome {
-                    Ok(()) => {
-                        round.sent += 1;
-                        Settled::Sent(now)
-                    }
-                    Err(Failure::Transient(why)) => match self.next_try(now, m.attempts) {
-                        Some(at) => {
-                            round.retrying += 1;
-                            Settled::Retry(at, why)
-                        }
-                        None => {
-                            round.failed += 1;
-                            Settled::Failed(why)
-                        }
-                    },
-                    Err(Failure::Permanent(why)) => {
-                        round.failed += 1;
-                        Settled::Failed(why)
-                    }
-                };
-                if !matches!(settled, Settled::Sent(_)) {
+            for (i, m) in batch.iter().enumerate() {
+                // Only while the lease leaves time for a whole attempt: past it another deliverer
+                // may take the row. What is left goes back, untried.
+                if service.now() + timeout >= lease {
+                    let rest: Vec<i64> = batch[i..].iter().map(|m| m.id).collect();
+                    store::release(&mut *service.conn()?, &rest, service.now())?;
+                    break;
+                }
+                let settled = self.attempt(service, m)?;
+                match &settled {
+                    Settled::Sent(_) => round.sent += 1,
+                    Settled::Retry(..) => round.retrying += 1,
+                    Settled::Failed(_) => round.failed += 1,
+                    Settled::Cancelled(_) => round.cancelled += 1,
+                }
+                if matches!(settled, Settled::Retry(..) | Settled::Failed(_)) {
                     tracing::warn!(message = m.id, channel = %m.channel, outcome = ?settled, "notification not delivered");
                 }
                 store::settle(&mut *service.conn()?, m.id, &settled)?;
@@ -321,6 +386,41 @@ impl Deliverer {
         }
         Ok(round)
     }
+
+    /// One attempt at one message, and how it ended.
+    fn attempt(&self, service: &Service, m: &MessageRow) -> Result<Settled, ServiceError> {
+        let c = match m.content() {
+            Ok(c) => c,
+            Err(e) => return Ok(Settled::Failed(e.to_string())),
+        };
+        if let Some(why) = self.stale(service, m, &c)? {
+            return Ok(Settled::Cancelled(why));
+        }
+        let outcome = if m.channel == "email" {
+            self.email(service, m, &c)
+        } else {
+            self.webhook(service, m, &c)
+        };
+        let now = service.now();
+        Ok(match outcome {
+            Ok(()) => Settled::Sent(now),
+            Err(Failure::Transient(why)) => match self.next_try(now, m.attempts) {
+                Some(at) => Settled::Retry(at, redact(&why)),
+                None => Settled::Failed(redact(&why)),
+            },
+            Err(Failure::Permanent(why)) => Settled::Failed(redact(&why)),
+        })
+    }
+}
+
+/// An error as the log may show it: the log names logins, never addresses, and servers quote
+/// the address they refused.
+pub fn redact(error: &str) -> String {
+    error
+        .split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn transient(e: ServiceError) -> Failure {
@@ -338,6 +438,32 @@ mod tests {
             signature("whsec_test", 1_700_000_000, r#"{"a":1}"#),
             "38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
         );
+    }
+
+    #[test]
+    fn the_log_shows_no_address_a_server_quoted() {
+        assert_eq!(
+            redact(
+                "SMTP: permanent error (550): 5.1.1 <off2@example.vn>: Recipient address rejected"
+            ),
+            "SMTP: permanent error (550): 5.1.1 <address> Recipient address rejected"
+        );
+    }
+
+    #[test]
+    fn a_claim_is_no_larger_than_its_lease_can_try() {
+        let d = |lease, timeout| {
+            Deliverer::new(Delivery {
+                lease: Duration::from_secs(lease),
+                timeout: Duration::from_secs(timeout),
+                ..Delivery::default()
+            })
+            .unwrap()
+            .batch()
+        };
+        assert_eq!(d(120, 10), 6);
+        assert_eq!(d(10, 6), 1, "an attempt is cut to half the lease");
+        assert_eq!(d(3600, 1), 20);
     }
 
     #[test]

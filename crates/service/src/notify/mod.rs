@@ -220,16 +220,28 @@ impl Service {
         view: &View,
         as_of: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        let day = words::vietnam_day(as_of);
-        let quarter = Period::Quarter(day.year(), (day.month0() / 3 + 1) as u8);
+        // The quarter of `as_of`, and the one a week before (a task due on the last day of a year
+        // is judged in that year's last quarter).
+        let quarter = |t: DateTime<Utc>| {
+            let day = words::vietnam_day(t);
+            Period::Quarter(day.year(), (day.month0() / 3 + 1) as u8)
+        };
+        let mut quarters = vec![quarter(as_of)];
+        let before = quarter(as_of - Duration::days(STALE_AFTER_DAYS));
+        if before != quarters[0] {
+            quarters.push(before);
+        }
         let provinces: std::collections::BTreeSet<String> = fan
             .listeners
             .iter()
             .filter(|l| l.commune.is_some() && l.reminders)
             .map(|l| l.province.clone())
             .collect();
-        for p in provinces {
-            let progress = self.plan_progress(&scheduler(), &p, quarter, Some(as_of))?;
+        for (p, quarter) in provinces
+            .iter()
+            .flat_map(|p| quarters.iter().map(move |q| (p, *q)))
+        {
+            let progress = self.plan_progress(&scheduler(), p, quarter, Some(as_of))?;
             for t in progress.overdue {
                 let (Some(due), Some(days)) = (t.due, t.days_overdue) else {
                     continue;
@@ -238,7 +250,7 @@ impl Service {
                     continue;
                 }
                 let commune = names(view.reference.names(&t.commune));
-                let link = format!("/commune/{}/tasks", t.commune);
+                let link = format!("/commune/{}/tasks?period={quarter}", t.commune);
                 let data = json!({
                     "commune": t.commune, "task": t.task.code, "title": t.task.title,
                     "due": due, "days_overdue": days, "as_of": as_of,
@@ -253,7 +265,7 @@ impl Service {
                 fan.add(
                     &format!("task_overdue:{}:{}:{due}", t.commune, t.task.code),
                     Kind::TaskOverdue,
-                    &p,
+                    p,
                     Some(&t.commune),
                     &link,
                     &data,
@@ -272,11 +284,36 @@ impl Service {
     ) -> Result<Vec<Planned>, ServiceError> {
         let planned = self.scheduled(as_of, schedule)?;
         let keys: Vec<String> = planned.iter().map(|p| p.dedup.clone()).collect();
-        let known = store::known(&mut *self.conn()?, &keys)?;
+        let mut known = store::known(&mut *self.conn()?, &keys)?;
+        // `insert` is false for a key already known, or met earlier in this run.
         Ok(planned
             .into_iter()
-            .filter(|p| !known.contains(&p.dedup))
+            .filter(|p| known.insert(p.dedup.clone()))
             .collect())
+    }
+
+    /// Refuses a schedule that names a data set the catalog does not have (a typo would
+    /// otherwise silently leave that data set on the default days).
+    pub fn check_schedule(&self, schedule: &Schedule) -> Result<(), ServiceError> {
+        let catalog = self.current_catalog()?;
+        let unknown: Vec<&str> = schedule
+            .per_dataset
+            .keys()
+            .filter(|d| catalog.dataset(d).is_none())
+            .map(String::as_str)
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::bad(
+                "reminder_days",
+                "unknown_dataset",
+                format!(
+                    "the reminder days name data sets the catalog does not have: {}",
+                    unknown.join(", ")
+                ),
+            ))
+        }
     }
 
     /// Writes the scheduled messages due at `as_of` that are new; returns how many.
@@ -328,7 +365,10 @@ fn reminders(
             Kind::Reminder,
             &c.province,
             Some(&c.commune),
-            &format!("/commune/{}", c.commune),
+            &format!(
+                "/commune/{}/entry?dataset={}&period={}",
+                c.commune, standing.dataset, standing.period
+            ),
             &data,
             |l| reminder.text(l),
         );
@@ -380,7 +420,10 @@ fn digests(
             Kind::Digest,
             province,
             None,
-            &format!("/province/{province}"),
+            &format!(
+                "/province/{province}?period={}&dataset={}",
+                standing.period, standing.dataset
+            ),
             &data,
             |l| digest.text(l),
         );
@@ -420,12 +463,19 @@ pub(crate) fn review_notices(
         "dataset": dataset, "period": period.to_string(), "commune": commune,
         "actor": actor, "comment": comment, "at": now,
     });
+    // An approved report is read on the commune's page of its year; the others are to be
+    // (re)entered: the form of that period.
+    let link = if kind == Kind::Approved {
+        format!("/commune/{commune}?year={}", period.year())
+    } else {
+        format!("/commune/{commune}/entry?dataset={dataset}&period={period}")
+    };
     fan.add(
         &format!("{}:{}", kind.as_str(), random_key()?),
         kind,
         province,
         Some(commune),
-        &format!("/commune/{commune}"),
+        &link,
         &data,
         |l| notice.text(l),
     );

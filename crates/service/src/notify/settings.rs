@@ -58,28 +58,71 @@ pub struct NewHook {
     pub reminders: Option<bool>,
 }
 
-/// Whether an address is one a webhook may not reach: this machine, a private network, a
-/// link-local one (cloud metadata services live there), or no address at all.
-fn internal(host: &url::Host<&str>) -> bool {
+/// The most webhooks (not removed) one commune, or one province itself, may have.
+pub const MAX_WEBHOOKS_PER_UNIT: i64 = 5;
+
+/// Whether an IPv4 address is one a webhook may not reach: this machine, a private or shared
+/// network, link-local (cloud metadata services live there), benchmarking, multicast, reserved.
+fn internal_v4(a: std::net::Ipv4Addr) -> bool {
+    let [x, y, z, _] = a.octets();
+    a.is_loopback()
+        || a.is_private()
+        || a.is_link_local()
+        || a.is_unspecified()
+        || a.is_broadcast()
+        || a.is_multicast()
+        || x == 0
+        || x >= 240
+        || (x == 100 && (y & 0xc0) == 64)
+        || (x == 198 && (y & 0xfe) == 18)
+        || (x == 192 && y == 0 && z == 0)
+}
+
+/// Whether an address is one a webhook may not reach (IPv6 forms that embed an IPv4 address
+/// are judged by it: mapped, compatible, NAT64, 6to4).
+pub fn internal_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::{IpAddr, Ipv4Addr};
+    match ip {
+        IpAddr::V4(a) => internal_v4(a),
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            let embedded = |hi: u16, lo: u16| {
+                Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            a.is_loopback()
+                || a.is_unspecified()
+                || a.to_ipv4_mapped().is_some_and(internal_v4)
+                || (s[..6] == [0; 6] && internal_v4(embedded(s[6], s[7])))
+                || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && internal_v4(embedded(s[6], s[7])))
+                || (s[0] == 0x2002 && internal_v4(embedded(s[1], s[2])))
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xff00) == 0xff00
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[..4] == [0x100, 0, 0, 0]
+        }
+    }
+}
+
+/// Whether a host is one a webhook may not reach; a name is judged by every address it
+/// resolves to now (a name that does not resolve is not judged here: delivery checks again).
+pub fn internal_host(host: &url::Host<&str>, port: u16, loopback: bool) -> bool {
+    use std::net::ToSocketAddrs;
+    let bad = |ip: std::net::IpAddr| internal_ip(ip) && !(loopback && ip.is_loopback());
     match host {
-        url::Host::Ipv4(a) => {
-            a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_broadcast()
-                || a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64 // 100.64/10, shared
-        }
-        url::Host::Ipv6(a) => {
-            a.is_loopback()
-                || a.is_unspecified()
-                || (a.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (a.segments()[0] & 0xffc0) == 0xfe80 // link-local
-                || a.to_ipv4_mapped().is_some_and(|v4| internal(&url::Host::Ipv4(v4)))
-        }
+        url::Host::Ipv4(a) => bad((*a).into()),
+        url::Host::Ipv6(a) => bad((*a).into()),
         url::Host::Domain(d) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
+            if !loopback
+                && (d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal"))
+            {
+                return true;
+            }
+            (d.as_str(), port)
+                .to_socket_addrs()
+                .map(|mut addrs| addrs.any(|a| bad(a.ip())))
+                .unwrap_or(false)
         }
     }
 }
@@ -112,17 +155,16 @@ pub fn check_url(url: &str, loopback: bool) -> Option<Issue> {
         url::Host::Ipv6(a) => a.is_loopback(),
         url::Host::Domain(d) => d == "localhost",
     };
-    if loopback && this_machine && matches!(parsed.scheme(), "http" | "https") {
-        return None;
-    }
-    if parsed.scheme() != "https" {
+    let plain_ok = loopback && this_machine && parsed.scheme() == "http";
+    if parsed.scheme() != "https" && !plain_ok {
         return Some(Issue::new(
             "url",
             "insecure_url",
             "a webhook URL must be https",
         ));
     }
-    internal(&host).then(|| {
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    internal_host(&host, port, loopback).then(|| {
         Issue::new(
             "url",
             "internal_address",
@@ -234,23 +276,110 @@ impl Service {
         Ok((province, None))
     }
 
-    /// Registers a webhook; returns it with its signing secret (shown only this once).
+    /// The unit a new webhook hears about, as named in it (every problem into `issues`).
+    fn new_hook_unit(
+        &self,
+        who: &Principal,
+        hook: &NewHook,
+        issues: &mut Vec<Issue>,
+    ) -> Result<Option<(String, Option<String>)>, ServiceError> {
+        let mut conn = self.conn()?;
+        let reference = self.reference(&mut conn, |r| {
+            hook.commune
+                .as_deref()
+                .is_none_or(|c| r.commune(c).is_some())
+                && hook
+                    .province
+                    .as_deref()
+                    .is_none_or(|p| r.province(p).is_some())
+        })?;
+        let commune = hook.commune.clone().or_else(|| {
+            (who.role == Role::CommuneOfficer && hook.province.is_none())
+                .then(|| who.own_commune().map(str::to_owned))
+                .flatten()
+        });
+        if let Some(c) = commune {
+            let Some(province) = reference.province_of(&c).map(str::to_owned) else {
+                issues.push(Issue::new(
+                    "commune",
+                    "unknown_commune",
+                    format!("there is no commune {:?}", crate::reports::clip(&c)),
+                ));
+                return Ok(None);
+            };
+            if let Some(p) = hook.province.as_deref().filter(|p| *p != province) {
+                issues.push(Issue::new(
+                    "province",
+                    "mismatch",
+                    format!("commune {c} is in province {province}, not {p}"),
+                ));
+                return Ok(None);
+            }
+            return Ok(Some((province, Some(c))));
+        }
+        let province = hook
+            .province
+            .clone()
+            .or_else(|| who.province.as_ref().map(ToString::to_string));
+        match province {
+            Some(p) if reference.province(&p).is_some() => Ok(Some((p, None))),
+            Some(p) => {
+                issues.push(Issue::new(
+                    "province",
+                    "unknown_province",
+                    format!("there is no province {:?}", crate::reports::clip(&p)),
+                ));
+                Ok(None)
+            }
+            None => {
+                issues.push(Issue::new(
+                    "province",
+                    "required",
+                    "name the province or the commune the webhook hears about",
+                ));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Registers a webhook; returns it with its signing secret (shown only this once). Every
+    /// problem of the request is listed at once; nothing is stored from a refused one.
     pub fn create_webhook(
         &self,
         who: &Principal,
         hook: NewHook,
     ) -> Result<(Webhook, String), ServiceError> {
-        let (province, commune) =
-            self.hook_unit(who, hook.commune.as_deref(), hook.province.as_deref())?;
         let mut issues: Vec<Issue> = check_url(&hook.url, self.options().loopback_webhooks)
             .into_iter()
             .collect();
         if let Some(l) = &hook.language {
             issues.extend(check_language(l));
         }
-        if !issues.is_empty() {
-            return Err(ServiceError::invalid("webhook", issues));
+        let unit = self.new_hook_unit(who, &hook, &mut issues)?;
+        if let Some((province, commune)) = &unit {
+            let target = match commune {
+                Some(c) => Target::Commune {
+                    commune: c,
+                    province,
+                },
+                None => Target::Province(province),
+            };
+            who.require(Action::ManageWebhooks, target)?;
+            if store::active_webhooks(&mut *self.conn()?, province, commune.as_deref())?
+                >= MAX_WEBHOOKS_PER_UNIT
+            {
+                issues.push(Issue::new(
+                    "url",
+                    "too_many",
+                    format!(
+                        "a commune or a province has at most {MAX_WEBHOOKS_PER_UNIT} webhooks: remove one first"
+                    ),
+                ));
+            }
         }
+        let Some((province, commune)) = unit.filter(|_| issues.is_empty()) else {
+            return Err(ServiceError::invalid("webhook", issues));
+        };
         let secret = format!("whsec_{}", crate::passwords::random_token(32));
         let now = self.now();
         let row = store::create_webhook_logged(
@@ -449,6 +578,13 @@ mod tests {
             "https://[::ffff:10.0.0.1]/x",
             "https://localhost/x",
             "https://0.0.0.0/x",
+            "https://2130706433/x",
+            "https://[::127.0.0.1]/x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://[2002:a9fe:a9fe::]/x",
+            "https://198.18.0.1/x",
+            "https://224.0.0.1/x",
+            "https://100.64.0.1/x",
         ] {
             assert_eq!(
                 code(internal, false).as_deref(),
