@@ -176,10 +176,12 @@ try {
     await fill(second, { dossiers_total: "1.300" });
     assert.match(await submitted(second), /lần 3/);
     await second.close();
-    await fill(page, { dossiers_online_full: "1.180" });
+    // Both changed the total, differently: asked. Only this tab changed the online dossiers: kept.
+    await fill(page, { dossiers_total: "1.250", dossiers_online_full: "1.180" });
     await page.getByTestId("entry-submit").click();
     await page.getByTestId("conflict").waitFor();
     await page.getByTestId("conflict-dossiers_total").waitFor();
+    assert.equal(await page.getByTestId("conflict-dossiers_online_full").count(), 0, "not asked: only one side changed it");
     await page.screenshot({ path: `${shots}/22-entry-conflict.png`, fullPage: true });
     await page.getByTestId("use-theirs-dossiers_total").check();
     await page.getByTestId("merge-submit").click();
@@ -215,6 +217,47 @@ try {
     const stored = (await call(page, "GET", `/api/v1/reports/dmst-quarterly/${open.period}/${commune}`)).body;
     assert.equal(stored.values.digital_teams, 7);
     assert.equal(stored.revision, 5);
+  });
+
+  await step("a field emptied after a send in the same visit is cleared in the stored report", async () => {
+    const had = (await call(page, "GET", `/api/v1/reports/dmst-quarterly/${open.period}/${commune}`)).body.values;
+    const code = Object.keys(had).find((k) => !["dossiers_total", "dossiers_online_full", "staff_total", "staff_trained",
+      "digital_teams", "digital_team_members", "businesses_total", "businesses_innovating", "initiatives_proposed", "initiatives_recognized"].includes(k));
+    assert.ok(code, `a value to clear in ${JSON.stringify(had)}`);
+    await page.getByTestId(`field-${code}`).fill("");
+    assert.match(await submitted(page), /lần 6/);
+    const stored = (await call(page, "GET", `/api/v1/reports/dmst-quarterly/${open.period}/${commune}`)).body;
+    assert.equal(stored.values[code], undefined, `${code} cleared`);
+  });
+
+  await step("a waiting report is never sent under the next login of the same browser", async () => {
+    await ctx.setOffline(true);
+    await fill(page, { outreach_sessions: "9" });
+    await page.getByTestId("entry-submit").click();
+    await page.getByTestId("queued").waitFor();
+    await page.evaluate(() => document.getElementById("signout").click());
+    await page.waitForURL(/\/signin/);
+    await ctx.setOffline(false);
+    await signIn(page, provinceAdmin);
+    await page.waitForURL(/\/province\/14/);
+    await page.goto(`${base}/commune/${commune}/entry`);
+    await page.getByTestId("entry-form").waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await page.getByTestId("draft-kept").count(), 0, "the officer's draft is not the admin's");
+    const stored = (await call(page, "GET", `/api/v1/reports/dmst-quarterly/${open.period}/${commune}`)).body;
+    assert.equal(stored.revision, 6, "nothing sent under the admin's name");
+    assert.notEqual(stored.values.outreach_sessions, 9);
+    // The officer, signed in again, finds it sent.
+    await page.evaluate(() => document.getElementById("signout").click());
+    await page.waitForURL(/\/signin/);
+    await signIn(page, officer);
+    await page.waitForURL(new RegExp(`/commune/${commune}`));
+    await page.goto(`${base}/commune/${commune}/entry`);
+    await page.getByTestId("entry-form").waitFor();
+    const after = (await call(page, "GET", `/api/v1/reports/dmst-quarterly/${open.period}/${commune}`)).body;
+    assert.equal(after.revision, 7);
+    assert.equal(after.values.outreach_sessions, 9);
+    assert.equal(after.author, officer.username);
   });
 
   await step("a locked period is read only until the province reopens it", async () => {

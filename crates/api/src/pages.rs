@@ -102,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/assets/notices.js", web::get().to(notices))
         .route("/assets/entry.js", web::get().to(entry))
         .route("/sw.js", web::get().to(worker))
+        .route("/sw.js", web::head().to(worker))
         .route("/assets/app.css", web::get().to(style))
         .route("/assets/icon.svg", web::get().to(icon))
         .route("/favicon.ico", web::get().to(icon));

@@ -26,6 +26,7 @@ const T = {
     timeliness: "Đúng/trễ hạn", on_time: "đúng hạn", lateS: "trễ hạn", submitted: "đã nộp", approved: "đã duyệt",
     returned: "trả lại", notYet: "chưa có", dashboard: "Tổng hợp tỉnh", noData: "Chưa có số liệu", communesOf: "Số liệu từng xã của kỳ",
     word: "Tải báo cáo (Word)", document: "Báo cáo (Word)", wordYear: "Báo cáo năm", wordQuarter: "Quý",
+    offlineSignin: "Không có kết nối mạng: cần có mạng để đăng nhập. Bản nháp vẫn được lưu trên máy.",
   },
   en: {
     title: "S&T and innovation reports", signin: "Sign in", username: "Username", password: "Password",
@@ -47,6 +48,7 @@ const T = {
     lateS: "late", submitted: "submitted", approved: "approved", returned: "returned", notYet: "none yet",
     dashboard: "Province dashboard", noData: "No figures yet", communesOf: "Each commune's figures for",
     word: "Download the report (Word)", document: "Report (Word)", wordYear: "Annual report", wordQuarter: "Quarter",
+    offlineSignin: "Offline: signing in needs a connection. Drafts stay kept on this device.",
   },
 };
 
@@ -97,7 +99,7 @@ async function api(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` } });
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    go("/signin");
+    go(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
     throw new ApiError(401);
   }
   if (!res.ok) {
@@ -115,7 +117,7 @@ async function send(method, path, body) {
     "Content-Type": "application/json" }, body: JSON.stringify(body) });
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    go("/signin");
+    go(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
     throw new ApiError(401);
   }
   let parsed = null;
@@ -375,8 +377,15 @@ function signinView() {
     onsubmit: async (e) => {
       e.preventDefault();
       const data = new FormData(form);
-      const res = await fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ username: data.get("username"), password: data.get("password") }) });
+      let res;
+      try {
+        res = await fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ username: data.get("username"), password: data.get("password") }) });
+      } catch (_) {
+        // Offline: signing in needs the server (drafts wait in the browser meanwhile).
+        message.textContent = t("offlineSignin");
+        return;
+      }
       if (!res.ok) { message.textContent = res.status === 429 ? t("tooMany") : t("badLogin"); return; }
       sessionStorage.setItem(TOKEN_KEY, (await res.json()).access_token);
       go(safeNext(params().get("next")), true);

@@ -30,6 +30,12 @@ export const ENTRY_WORDS = {
     p_exceeds_whole: "Không được lớn hơn “{whole}”.", p_not_a_number: "Không phải là số.",
     w_far: "Giá trị {value} khác xa {history} kỳ trước của đơn vị (trung vị {median}): đề nghị kiểm tra lại.",
     w_constant: "Giá trị {value} khác với {history} kỳ trước (đều là {median}): đề nghị kiểm tra lại.",
+    sending: "Đang gửi…", lockedNow: "Báo cáo đã bị khóa (đã được phê duyệt hoặc đã khóa sổ): không gửi được.",
+    draftLocked: "Có bản nháp lưu trên máy lúc {at} nhưng báo cáo đã khóa nên không gửi được.",
+    returnedNote: "Sở đã trả lại báo cáo để chỉnh sửa: {comment}", noComment: "(không có ý kiến)",
+    autoMerged: "Các thay đổi khác của người kia đã được giữ lại.", chooseStatus: "Chọn tình trạng nhiệm vụ trước.",
+    waiting: "{n} báo cáo đang chờ gửi.", cannotLoadOffline: "Chưa mở kỳ này khi có mạng nên không xem được khi ngoại tuyến.",
+    percentNumber: "Tiến độ phải là số từ 0 đến 100.",
   },
   en: {
     entry: "Enter report", entryFor: "Enter report", reportOf: "Report", chooseCommune: "Commune",
@@ -56,6 +62,12 @@ export const ENTRY_WORDS = {
     p_exceeds_whole: "May not be above “{whole}”.", p_not_a_number: "Not a number.",
     w_far: "{value} is far from the {history} earlier periods (median {median}): please check it.",
     w_constant: "{value} differs from the {history} earlier periods (all {median}): please check it.",
+    sending: "Sending…", lockedNow: "The report is locked (approved or past its lock): it cannot be sent.",
+    draftLocked: "A draft kept on this device at {at} cannot be sent: the report is locked.",
+    returnedNote: "The province returned the report for correction: {comment}", noComment: "(no comment)",
+    autoMerged: "The other person's other changes are kept.", chooseStatus: "Choose the task's status first.",
+    waiting: "{n} reports waiting to be sent.", cannotLoadOffline: "This period was not opened online, so it cannot be shown offline.",
+    percentNumber: "Progress must be a number from 0 to 100.",
   },
 };
 
@@ -65,26 +77,39 @@ const TASK_TEXTS = ["result", "difficulties", "proposals"];
 
 // ---------- numbers as people in Vietnam write them ----------
 
-// What a person typed → a number (null when empty, NaN when it is not one). Vietnamese first:
-// "1.234,5", "12,5" and "1.234" (a thousand) as written in Vietnam; "1,234.5" and "1,234,567"
-// as written in English; the separator that comes last is the decimal one.
-export function parseNumber(raw) {
+// What a person typed → a number (null when empty, NaN when it is not one), as people write
+// numbers in the page's language: in Vietnamese "1.234,5", "12,5" and "1.234" (a thousand); in
+// English "1,234.5", "12.5" and "1,234". With both separators the last one is the decimal one;
+// groups of thousands must be whole groups ("1.2.3" is not a number).
+export function parseNumber(raw, lang = "vi") {
   let s = String(raw ?? "").trim().replace(/[\s\u00a0]/g, "");
   if (s === "") return null;
+  const [group, decimal] = lang === "en" ? [",", "."] : [".", ","];
   const comma = s.lastIndexOf(","), dot = s.lastIndexOf(".");
+  const grouped = (x, sep) => new RegExp(`^-?\\d{1,3}(\\${sep}\\d{3})+$`).test(x) && !/^-?0\d/.test(x.replace(/[.,]/g, ""));
   if (comma >= 0 && dot >= 0) {
-    s = comma > dot ? s.replace(/\./g, "").replace(",", ".") : s.replace(/,/g, "");
-  } else if (comma >= 0) {
-    s = s.match(/,/g).length > 1 ? s.replace(/,/g, "") : s.replace(",", ".");
-  } else if ((s.match(/\./g) || []).length > 1 || /^-?\d{1,3}\.\d{3}$/.test(s)) {
-    s = s.replace(/\./g, "");
+    const [g, d] = comma > dot ? [".", ","] : [",", "."];
+    const [whole, frac] = [s.slice(0, s.lastIndexOf(d)), s.slice(s.lastIndexOf(d) + 1)];
+    if (!grouped(whole, g) && whole.includes(g)) return NaN;
+    s = `${whole.split(g).join("")}.${frac}`;
+  } else if (s.includes(group)) {
+    const parts = s.split(group);
+    // "1.234" is a thousand; "1.5", "5." and "0.125" cannot be groups of thousands: decimals.
+    if (grouped(s, group)) s = parts.join("");
+    else if (parts.length === 2) s = parts.join(".");
+    else return NaN;
+  } else if (s.includes(decimal)) {
+    if (s.split(decimal).length !== 2) return NaN;
+    s = s.replace(decimal, ".");
   }
+  s = s.replace(/^(-?)\./, "$10.").replace(/\.$/, "");
   return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : NaN;
 }
 
-// A stored number as a field shows it: the Vietnamese decimal comma, no grouping (so it reads
-// back the same whatever the page's language).
-export const inputText = (x) => (x === null || x === undefined ? "" : String(x).replace(".", ","));
+// A stored number as a field shows it, in the page's language, without grouping (so it reads
+// back the same).
+export const inputText = (x, lang = "vi") =>
+  (x === null || x === undefined ? "" : lang === "en" ? String(x) : String(x).replace(".", ","));
 
 // ---------- drafts in IndexedDB ----------
 
@@ -114,11 +139,44 @@ export const drafts = {
   all: () => store("readonly", (s) => s.getAll()),
 };
 
-// ---------- the form ----------
+// ---------- waiting reports ----------
 
-// The form on screen (one at a time): the online handler sends its queued draft.
+// The form on screen (one at a time), told when its waiting report went.
 let current = null;
-let listening = false;
+let started = false;
+
+// A draft is the login's own: keyed by who typed it, never sent under another login.
+const draftKey = (sub, code, dataset, period) => `${sub}|${code}|${dataset}|${period}`;
+
+// Sends every waiting report of the signed-in login (each as it was when it was queued); called
+// when the page opens, when the connection returns and every 30 seconds meanwhile. A report the
+// server refuses (a conflict, a lock) stops waiting: its form shows why when it is opened.
+async function flush(ctx) {
+  const me = ctx.claims();
+  if (!me || !navigator.onLine) return;
+  const all = await drafts.all().catch(() => []);
+  for (const d of all.filter((x) => x.queued && x.sub === me.sub && x.body)) {
+    let res;
+    try {
+      res = await ctx.send("POST", "/api/v1/reports", d.body);
+    } catch (_) {
+      return; // offline again, or signed out: the next call tries again
+    }
+    if (res.ok) await drafts.remove(d.key).catch(() => {});
+    else await drafts.put(d.key, { ...d, queued: false, refused: res.status }).catch(() => {});
+    if (current && current.key === d.key) current.flushed(res);
+  }
+}
+
+function start(ctx) {
+  if (started) return;
+  started = true;
+  window.addEventListener("online", () => { if (current) current.online(); flush(ctx); });
+  window.addEventListener("offline", () => { if (current) current.offline(); });
+  setInterval(() => flush(ctx), 30000);
+}
+
+// ---------- the form ----------
 
 function say(t, key, vars = {}) {
   return Object.entries(vars).reduce((s, [k, v]) => s.replace(`{${k}}`, v), t(key));
@@ -140,6 +198,8 @@ function help(t, ind, unit, names) {
 export async function entryView(ctx, code) {
   const { api, el, t, enc, params, go, claims, nameOf, when } = ctx;
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  start(ctx);
+  await flush(ctx);
   const who = claims();
   const unit = await api(`/api/v1/communes/${enc(code)}`);
   const nodes = [];
@@ -150,6 +210,8 @@ export async function entryView(ctx, code) {
       el("select", { "data-testid": "entry-commune", onchange: (e) => go(`/commune/${e.target.value}/entry`) },
         communes.items.map((c) => el("option", { value: c.code, selected: c.code === code, text: `${c.code} — ${nameOf(c)}` }))))));
   }
+  const waiting = (await drafts.all().catch(() => [])).filter((d) => d.queued && d.sub === who.sub);
+  if (waiting.length) nodes.push(el("p", { class: "warn", "data-testid": "waiting", text: say(t, "waiting", { n: waiting.length }) }));
   const [periods, datasets] = await Promise.all([api(`/api/v1/communes/${enc(code)}/periods`), api("/api/v1/datasets")]);
   if (!periods.items.length) return [...nodes, el("p", { class: "muted", text: t("noOpen") })];
   const dsName = (c) => { const d = datasets.items.find((x) => x.code === c); return d ? nameOf(d) : c; };
@@ -161,72 +223,102 @@ export async function entryView(ctx, code) {
       const [dataset, period] = e.target.value.split("|");
       ctx.setQuery({ dataset, period });
     } }, periods.items.map((p) => el("option", { value: `${p.dataset}|${p.period}`, selected: p === item,
-      text: `${dsName(p.dataset)} — ${p.period}${p.editable ? "" : " 🔒"}` }))))));
-  nodes.push(await reportForm(ctx, code, item, when));
+      text: `${p.period}${p.editable ? "" : " 🔒"} — ${dsName(p.dataset)}` }))))));
+  try {
+    nodes.push(await reportForm(ctx, code, item, when));
+  } catch (e) {
+    if (e instanceof TypeError) nodes.push(el("p", { class: "warn", "data-testid": "not-offline", text: t("cannotLoadOffline") }));
+    else throw e;
+  }
   return nodes;
 }
 
+// Values (numbers or null), texts (strings or null) and tasks (objects or null) of a report as
+// the API holds them.
+function partsOf(report, reported, tasks) {
+  return {
+    values: Object.fromEntries(reported.map((i) => [i.code, report && report.values[i.code] !== undefined ? report.values[i.code] : null])),
+    texts: Object.fromEntries(TEXTS.map((k) => [k, (report && report.texts && report.texts[k]) || null])),
+    tasks: Object.fromEntries(tasks.map((x) => [x.task, (report && report.tasks && report.tasks[x.task]) || null])),
+  };
+}
+
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
 async function reportForm(ctx, code, item, when) {
-  const { api, send, el, t, enc, nameOf, fmt, lang } = ctx;
-  const key = `${code}|${item.dataset}|${item.period}`;
+  const { api, send, el, t, enc, nameOf, fmt, lang, claims } = ctx;
+  const me = claims();
+  const key = draftKey(me.sub, code, item.dataset, item.period);
   const path = `/api/v1/reports/${enc(item.dataset)}/${enc(item.period)}/${enc(code)}`;
-  const soft = (p) => api(p).catch(() => null);
-  const [inds, stored, before, targets, plan] = await Promise.all([
+  const soft = (p) => api(p).catch((e) => { if (e instanceof TypeError) throw e; return null; });
+  const [inds, first, before, targets, plan, reviews] = await Promise.all([
     api(`/api/v1/indicators?dataset=${enc(item.dataset)}`),
     item.revision ? soft(path) : null,
     soft(`/api/v1/reports/${enc(item.dataset)}/${enc(previousPeriod(item.period))}/${enc(code)}`),
     soft(`/api/v1/targets?year=${item.period.slice(0, 4)}&commune=${enc(code)}`),
     soft(`/api/v1/plans/progress/${enc(code)}?period=${enc(item.period)}`),
+    item.status === "returned" ? soft(`${path}/reviews`) : null,
   ]);
+  const l = lang();
   const reported = inds.items.filter((i) => i.kind === "reported");
   const names = Object.fromEntries(inds.items.map((i) => [i.code, nameOf({ name: i.name, name_en: i.name_en })]));
   const target = (c) => (targets && targets.items || []).find((x) => x.indicator === c);
   const tasks = plan ? plan.items : [];
-  const saved = await drafts.get(key).catch(() => null);
-  const fromServer = () => ({
-    values: Object.fromEntries(reported.map((i) => [i.code, stored ? inputText(stored.values[i.code]) : ""])),
-    tasks: Object.fromEntries(tasks.map((x) => [x.task, stored && stored.tasks && stored.tasks[x.task]
-      ? { ...stored.tasks[x.task], percent: stored.tasks[x.task].percent ?? "" } : { status: "", percent: "" }])),
-    texts: Object.fromEntries(TEXTS.map((k) => [k, (stored && stored.texts && stored.texts[k]) || ""])),
-  });
-  const state = { key, item, base: item.revision, queued: false, ...fromServer(), ...(saved ? {
-    values: { ...fromServer().values, ...saved.values }, tasks: { ...fromServer().tasks, ...saved.tasks },
-    texts: { ...fromServer().texts, ...saved.texts }, base: saved.base, queued: saved.queued } : {}) };
+  // The report the form started from (the base of the next submission and of a merge).
+  let stored = first;
+  let base = partsOf(stored, reported, tasks);
   const editable = item.editable;
+  const saved = await drafts.get(key).catch(() => null);
+  const draft = editable ? saved : null;
+  const fromServer = () => ({
+    values: Object.fromEntries(reported.map((i) => [i.code, inputText(base.values[i.code], l)])),
+    tasks: Object.fromEntries(tasks.map((x) => [x.task, base.tasks[x.task]
+      ? { ...base.tasks[x.task], percent: base.tasks[x.task].percent ?? "" } : { status: "", percent: "" }])),
+    texts: Object.fromEntries(TEXTS.map((k) => [k, base.texts[k] || ""])),
+  });
+  const state = { key, base: item.revision, queued: false, ...fromServer() };
+  if (draft) {
+    Object.assign(state, { values: { ...state.values, ...draft.values }, tasks: { ...state.tasks, ...draft.tasks },
+      texts: { ...state.texts, ...draft.texts }, base: draft.base, queued: draft.queued });
+    if (draft.stored) { stored = draft.stored; base = partsOf(stored, reported, tasks); }
+  }
   const fields = {};
 
   const notice = el("div", { class: "entry-status", "data-testid": "entry-status", "aria-live": "polite" });
-  const problems = el("div", { class: "problems", "data-testid": "entry-problems", hidden: true });
+  const problems = el("div", { class: "problems", role: "alert", "data-testid": "entry-problems", hidden: true });
   const conflict = el("div", { class: "conflict", "data-testid": "conflict", hidden: true });
   const confirm = el("label", { class: "confirm", hidden: true }, el("input", { type: "checkbox", "data-testid": "confirm-warnings" }), t("confirmWarnings"));
   const offlineBanner = el("p", { class: "offline", "data-testid": "offline", hidden: navigator.onLine, text: t("offline") });
 
-  const persist = () => drafts.put(key, { values: state.values, tasks: state.tasks, texts: state.texts, base: state.base,
-    queued: state.queued, at: new Date().toISOString() }).catch(() => {});
-  const setNotice = (text, cls, testid) => notice.replaceChildren(el("p", { class: cls, "data-testid": testid, text }));
+  const persist = (extra = {}) => drafts.put(key, { key, sub: me.sub, values: state.values, tasks: state.tasks, texts: state.texts,
+    base: state.base, stored, queued: state.queued, at: new Date().toISOString(), ...extra }).catch(() => {});
+  const setNotice = (text, cls, testid, ...more) => notice.replaceChildren(el("p", { class: cls, "data-testid": testid, text }), ...more);
 
   // Figures.
   const valueFields = reported.map((ind) => {
     const integer = ind.value_type === "count";
+    const problem = el("p", { class: "problem", id: `p-${ind.code}`, "data-testid": `problem-${ind.code}`, hidden: true });
+    const warning = el("p", { class: "warning", "data-testid": `warning-${ind.code}`, hidden: true });
     const input = el("input", { id: `f-${ind.code}`, name: ind.code, inputmode: integer ? "numeric" : "decimal",
       autocomplete: "off", "data-testid": `field-${ind.code}`, value: state.values[ind.code] ?? "", disabled: !editable,
-      oninput: (e) => { state.values[ind.code] = e.target.value; check(ind.code); persist(); } });
-    const problem = el("p", { class: "problem", "data-testid": `problem-${ind.code}`, hidden: true });
-    const warning = el("p", { class: "warning", "data-testid": `warning-${ind.code}`, hidden: true });
+      "aria-describedby": `p-${ind.code}`,
+      oninput: (e) => {
+        state.values[ind.code] = e.target.value;
+        const bad = Number.isNaN(parseNumber(e.target.value, l));
+        problem.hidden = !bad;
+        problem.textContent = bad ? t("notNumber") : "";
+        input.setAttribute("aria-invalid", bad ? "true" : "false");
+        warning.hidden = true;
+        persist();
+      } });
     const tg = target(ind.code);
     const facts = [before && before.values[ind.code] !== undefined ? `${t("previous")}: ${fmt(before.values[ind.code], 6)}` : null,
       tg ? `${t("yearTarget")}: ${fmt(tg.target, 6)}` : null].filter(Boolean).join(" · ");
     fields[`values.${ind.code}`] = { problem, warning, input };
-    const check = (c) => {
-      const n = parseNumber(state.values[c]);
-      problem.hidden = !Number.isNaN(n);
-      problem.textContent = Number.isNaN(n) ? t("notNumber") : "";
-      warning.hidden = true;
-    };
     return el("div", { class: "field", "data-field": `values.${ind.code}` },
       el("label", { for: `f-${ind.code}` }, names[ind.code]),
       input,
-      el("p", { class: "help", text: help(t, ind, lang() === "en" ? ind.unit_en : ind.unit, names) }),
+      el("p", { class: "help", text: help(t, ind, l === "en" ? ind.unit_en : ind.unit, names) }),
       facts ? el("p", { class: "facts", "data-testid": `facts-${ind.code}`, text: facts }) : null,
       problem, warning);
   });
@@ -250,52 +342,68 @@ async function reportForm(ctx, code, item, when) {
   });
   const textFields = TEXTS.map((k) => {
     const problem = el("p", { class: "problem", "data-testid": `problem-text-${k}`, hidden: true });
-    fields[`texts.${k}`] = { problem };
-    return el("div", { class: "field" }, el("label", {}, t(k), el("textarea", { rows: 3, disabled: !editable, "data-testid": `text-${k}`,
-      oninput: (e) => { state.texts[k] = e.target.value; persist(); } }, state.texts[k] || "")), problem);
+    const area = el("textarea", { rows: 3, disabled: !editable, "data-testid": `text-${k}`,
+      oninput: (e) => { state.texts[k] = e.target.value; persist(); } }, state.texts[k] || "");
+    fields[`texts.${k}`] = { problem, input: area };
+    return el("div", { class: "field" }, el("label", {}, t(k), area), problem);
   });
 
-  // What would be sent.
-  const body = () => {
-    const values = {};
-    for (const ind of reported) {
-      const n = parseNumber(state.values[ind.code]);
-      if (n !== null) values[ind.code] = n;
-      else if (stored && stored.values[ind.code] !== undefined) values[ind.code] = null; // cleared
-    }
-    const taskBody = {};
-    for (const x of tasks) {
-      const s = state.tasks[x.task];
-      if (!s || !s.status) continue;
-      const p = parseNumber(s.percent);
-      taskBody[x.task] = { status: s.status, ...(p !== null ? { percent: p } : {}),
-        ...Object.fromEntries(TASK_TEXTS.filter((k) => (s[k] || "").trim()).map((k) => [k, s[k]])) };
-    }
-    const texts = {};
-    for (const k of TEXTS) {
-      if ((state.texts[k] || "").trim()) texts[k] = state.texts[k];
-      else if (stored && stored.texts && stored.texts[k]) texts[k] = null;
-    }
+  // The form as the API would store it: numbers or null, texts or null, tasks or null.
+  const mine = () => ({
+    values: Object.fromEntries(reported.map((i) => [i.code, parseNumber(state.values[i.code], l)])),
+    texts: Object.fromEntries(TEXTS.map((k) => [k, (state.texts[k] || "").trim() ? state.texts[k] : null])),
+    tasks: Object.fromEntries(tasks.map((x) => {
+      const s = state.tasks[x.task] || {};
+      if (!s.status) return [x.task, null];
+      const p = parseNumber(s.percent, l);
+      return [x.task, { status: s.status, ...(p !== null ? { percent: p } : {}),
+        ...Object.fromEntries(TASK_TEXTS.filter((k) => (s[k] || "").trim()).map((k) => [k, s[k]])) }];
+    })),
+  });
+  // What the form sends: what differs from the report it started from (a field emptied clears
+  // the stored one).
+  const body = (parts = mine()) => {
+    const diff = (kind) => Object.fromEntries(Object.entries(parts[kind])
+      .filter(([k, v]) => !same(v, base[kind][k]) || (kind === "values" && v !== null)));
+    const values = diff("values");
+    const texts = diff("texts");
+    const taskBody = diff("tasks");
     return { commune: code, dataset: item.dataset, period: item.period, base_revision: state.base, values,
       ...(Object.keys(taskBody).length ? { tasks: taskBody } : {}), ...(Object.keys(texts).length ? { texts } : {}) };
+  };
+  // Problems the page can see itself (a value or a percent that is not a number, a task's
+  // progress without its status).
+  const ownProblems = () => {
+    const out = reported.filter((i) => Number.isNaN(parseNumber(state.values[i.code], l)))
+      .map((i) => ({ field: `values.${i.code}`, code: "not_a_number", message: t("notNumber") }));
+    for (const x of tasks) {
+      const s = state.tasks[x.task] || {};
+      const p = parseNumber(s.percent, l);
+      if (Number.isNaN(p) || (p !== null && (p < 0 || p > 100))) out.push({ field: `tasks.${x.task}`, message: t("percentNumber") });
+      else if (!s.status && (p !== null || TASK_TEXTS.some((k) => (s[k] || "").trim()))) out.push({ field: `tasks.${x.task}`, message: t("chooseStatus") });
+    }
+    return out;
   };
 
   const clear = () => {
     for (const f of Object.values(fields)) {
       f.problem.hidden = true;
       if (f.warning) f.warning.hidden = true;
+      if (f.input) f.input.setAttribute("aria-invalid", "false");
     }
     problems.hidden = true;
     problems.replaceChildren();
   };
-  // Every problem the API named goes to its field; what belongs to no field is listed above.
   // The API's problem in the page's language where its code is known (its own words otherwise).
   const words = (e) => {
-    const key = `p_${e.code}`;
-    if (t(key) === key) return e.message;
+    const k = `p_${e.code}`;
+    if (!e.code || t(k) === k) return e.message;
     const ind = reported.find((i) => i.code === (e.field || "").split(".")[1]);
-    return say(t, key, { whole: ind && ind.at_most ? names[ind.at_most] : "" });
+    return say(t, k, { whole: ind && ind.at_most ? names[ind.at_most] : "" });
   };
+  const label = (field) => (field && field.startsWith("values.") ? names[field.slice(7)]
+    : field && field.startsWith("texts.") ? t(field.slice(6))
+      : field && field.startsWith("tasks.") ? `${t("task")} ${field.slice(6)}` : field);
   const showProblems = (errors) => {
     const summary = [];
     const byField = {};
@@ -304,59 +412,81 @@ async function reportForm(ctx, code, item, when) {
         .sort((a, b) => b.length - a.length)[0];
       const message = words(e);
       if (field) (byField[field] = byField[field] || []).push(message);
-      const label = field && field.startsWith("values.") ? names[field.slice(7)] : e.field;
-      summary.push(`${label}: ${message}`);
+      summary.push(`${label(field || e.field)}: ${message}`);
     }
     for (const [field, messages] of Object.entries(byField)) {
       fields[field].problem.hidden = false;
       fields[field].problem.textContent = messages.join("; ");
+      if (fields[field].input) fields[field].input.setAttribute("aria-invalid", "true");
     }
     problems.hidden = false;
     problems.replaceChildren(el("p", { text: t("problems") }), ...summary.map((m) => el("p", { text: `• ${m}` })));
-    const first = Object.values(fields).find((f) => !f.problem.hidden);
-    if (first && first.input) first.input.focus();
+    const firstBad = Object.values(fields).find((f) => !f.problem.hidden);
+    if (firstBad && firstBad.input) firstBad.input.focus();
+    else problems.scrollIntoView({ block: "center" });
   };
   const showWarnings = (warnings) => {
+    const list = [];
     for (const w of warnings || []) {
       const f = fields[`values.${w.indicator}`];
-      const key = w.code === "differs_from_constant_history" ? "w_constant" : "w_far";
-      if (f) {
-        f.warning.hidden = false;
-        f.warning.textContent = say(t, key, { value: fmt(w.value, 6), history: w.history, median: fmt(w.median, 6) });
-      }
+      const k = w.code === "differs_from_constant_history" ? "w_constant" : "w_far";
+      const text = say(t, k, { value: fmt(w.value, 6), history: w.history, median: fmt(w.median, 6) });
+      if (f) { f.warning.hidden = false; f.warning.textContent = text; }
+      list.push(`${names[w.indicator] || w.indicator}: ${text}`);
     }
-    confirm.hidden = !(warnings && warnings.length);
-  };
-  const showConflict = async () => {
-    const theirs = await api(path);
-    const mine = body().values;
-    const rows = reported.filter((i) => (mine[i.code] ?? null) !== (theirs.values[i.code] ?? null));
-    const choice = {};
-    conflict.hidden = false;
-    conflict.replaceChildren(el("p", { text: say(t, "conflictTitle", { revision: theirs.revision }) }),
-      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: t("indicator") }), el("th", { text: t("mine") }), el("th", { text: t("theirs") }))),
-        el("tbody", {}, rows.map((i) => el("tr", { "data-testid": `conflict-${i.code}` },
-          el("td", { text: names[i.code] }),
-          el("td", {}, el("label", { class: "choice" }, el("input", { type: "radio", name: `c-${i.code}`, checked: true,
-            "data-testid": `keep-mine-${i.code}`, onchange: () => { choice[i.code] = "mine"; } }), `${fmt(mine[i.code], 6)} (${t("keepMine")})`)),
-          el("td", {}, el("label", { class: "choice" }, el("input", { type: "radio", name: `c-${i.code}`,
-            "data-testid": `use-theirs-${i.code}`, onchange: () => { choice[i.code] = "theirs"; } }), `${fmt(theirs.values[i.code], 6)} (${t("useTheirs")})`)))))),
-      el("button", { type: "button", class: "primary", "data-testid": "merge-submit", onclick: async () => {
-        for (const [c, v] of Object.entries(choice)) {
-          if (v === "theirs") {
-            state.values[c] = inputText(theirs.values[c]);
-            fields[`values.${c}`].input.value = state.values[c];
-          }
-        }
-        state.base = theirs.revision;
-        conflict.hidden = true;
-        await persist();
-        await submit(false);
-      } }, t("mergeSubmit")));
+    confirm.hidden = !list.length;
+    return list;
   };
 
-  // Sends (or, with `dryRun`, checks) the report; offline, queues it.
-  async function post(dryRun, sent = body()) {
+  // A conflict: the report changed since the form started. Values only one side changed are
+  // merged; only what both changed differently is asked.
+  const showConflict = async () => {
+    const theirsReport = await api(path);
+    const theirs = partsOf(theirsReport, reported, tasks);
+    const m = mine();
+    const merged = { values: {}, texts: {}, tasks: {} };
+    const asked = [];
+    for (const kind of ["values", "texts", "tasks"]) {
+      for (const k of Object.keys(m[kind])) {
+        const [b, x, y] = [base[kind][k], m[kind][k], theirs[kind][k]];
+        if (same(x, b)) merged[kind][k] = y;
+        else if (same(y, b) || same(x, y)) merged[kind][k] = x;
+        else { merged[kind][k] = x; asked.push([kind, k, x, y]); }
+      }
+    }
+    const show = (kind, v) => (v === null || v === undefined ? "—" : kind === "values" ? fmt(v, 6)
+      : kind === "tasks" ? `${t(v.status)}${v.percent !== undefined ? ` ${v.percent}%` : ""}` : String(v));
+    const title = (kind, k) => (kind === "values" ? names[k] : kind === "texts" ? t(k) : `${t("task")} ${k}`);
+    conflict.hidden = false;
+    conflict.replaceChildren(el("p", { text: say(t, "conflictTitle", { revision: theirsReport.revision }) }),
+      el("p", { class: "muted", text: t("autoMerged") }),
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: t("indicator") }), el("th", { text: t("mine") }), el("th", { text: t("theirs") }))),
+        el("tbody", {}, asked.map(([kind, k, x, y]) => el("tr", { "data-testid": `conflict-${k}` },
+          el("td", { text: title(kind, k) }),
+          el("td", {}, el("label", { class: "choice" }, el("input", { type: "radio", name: `c-${kind}-${k}`, checked: true,
+            "data-testid": `keep-mine-${k}`, onchange: () => { merged[kind][k] = x; } }), `${show(kind, x)} (${t("keepMine")})`)),
+          el("td", {}, el("label", { class: "choice" }, el("input", { type: "radio", name: `c-${kind}-${k}`,
+            "data-testid": `use-theirs-${k}`, onchange: () => { merged[kind][k] = y; } }), `${show(kind, y)} (${t("useTheirs")})`)))))),
+      el("button", { type: "button", class: "primary", "data-testid": "merge-submit", onclick: async () => {
+        stored = theirsReport;
+        base = theirs;
+        state.base = theirsReport.revision;
+        state.values = Object.fromEntries(reported.map((i) => [i.code, inputText(merged.values[i.code], l)]));
+        state.texts = Object.fromEntries(TEXTS.map((k) => [k, merged.texts[k] || ""]));
+        state.tasks = Object.fromEntries(tasks.map((x) => [x.task, merged.tasks[x.task]
+          ? { ...merged.tasks[x.task], percent: merged.tasks[x.task].percent ?? "" } : { status: "", percent: "" }]));
+        conflict.hidden = true;
+        await persist();
+        await submit(true, merged);
+      } }, t("mergeSubmit")));
+    conflict.scrollIntoView({ block: "start" });
+  };
+
+  const buttons = [];
+  const busy = (on) => { for (const b of buttons) b.disabled = on; if (on) setNotice(t("sending"), "muted", "sending"); };
+
+  // Checks (a dry run) or sends the report; offline, keeps it waiting.
+  async function post(dryRun, sent) {
     try {
       return await send("POST", `/api/v1/reports${dryRun ? "?dry_run=true" : ""}`, sent);
     } catch (e) {
@@ -364,57 +494,70 @@ async function reportForm(ctx, code, item, when) {
       throw e;
     }
   }
-  async function submit(checkFirst) {
-    clear();
-    notice.replaceChildren();
-    const bad = reported.filter((i) => Number.isNaN(parseNumber(state.values[i.code])));
-    if (bad.length) {
-      showProblems(bad.map((i) => ({ field: `values.${i.code}`, message: t("notNumber") })));
-      return;
-    }
-    if (checkFirst && navigator.onLine) {
-      const dry = await post(true);
-      if (dry.offline) return queue();
-      if (!dry.ok) return refused(dry);
-      const warnings = dry.body.warnings || [];
-      if (warnings.length && !confirm.querySelector("input").checked) {
-        showWarnings(warnings);
-        setNotice(t("warningsTitle"), "warn", "needs-confirmation");
-        return;
-      }
-    }
-    if (!navigator.onLine) return queue();
-    const res = await post(false);
-    if (res.offline) return queue();
-    if (!res.ok) return refused(res);
+  // After a send: the stored report is the new base, read again (so the offline copy the service
+  // worker keeps is the new one too), and the draft is gone.
+  async function sent(res) {
     state.base = res.body.revision;
     state.queued = false;
     await drafts.remove(key).catch(() => {});
+    try {
+      stored = await api(path);
+      base = partsOf(stored, reported, tasks);
+      api(`/api/v1/communes/${enc(code)}/periods`).catch(() => {});
+    } catch (_) { /* offline again: the next read catches up */ }
     setNotice(res.status === 200 ? t("unchanged") : say(t, "sent", { revision: res.body.revision }), "ok",
       res.status === 200 ? "unchanged" : "sent");
     showWarnings(res.body.warnings);
     confirm.hidden = true;
     confirm.querySelector("input").checked = false;
     revision.textContent = say(t, "revisionNow", { revision: res.body.revision });
+    for (const n of head) n.remove();
   }
-  async function queue() {
+  async function submit(checkFirst, parts) {
+    clear();
+    notice.replaceChildren();
+    const own = ownProblems();
+    if (own.length) { showProblems(own); return; }
+    const request = body(parts);
+    if (!navigator.onLine) return queue(request);
+    busy(true);
+    try {
+      if (checkFirst) {
+        const dry = await post(true, request);
+        if (dry.offline) return queue(request);
+        if (!dry.ok) return refused(dry, request);
+        const list = dry.body.warnings || [];
+        if (list.length && !confirm.querySelector("input").checked) {
+          const shown = showWarnings(list);
+          setNotice(t("warningsTitle"), "warn", "needs-confirmation", ...shown.map((m) => el("p", { class: "warning", text: `• ${m}` })));
+          notice.scrollIntoView({ block: "center" });
+          return;
+        }
+      }
+      const res = await post(false, request);
+      if (res.offline) return queue(request);
+      if (!res.ok) return refused(res, request);
+      await sent(res);
+    } finally {
+      busy(false);
+    }
+  }
+  async function queue(request) {
     state.queued = true;
-    await persist();
+    await persist({ body: request });
     setNotice(t("queued"), "warn", "queued");
   }
-  async function refused(res) {
-    if (res.status === 409) { showConflict(); return; }
-    if (res.status === 423) {
-      setNotice(res.body && res.body.detail ? res.body.detail : t("lockedPast"), "late", "locked-refusal");
-      return;
-    }
+  async function refused(res, request) {
+    notice.replaceChildren();
+    if (res.status === 409) { await showConflict(); return; }
+    if (res.status === 423) { setNotice(t("lockedNow"), "late", "locked-refusal"); return; }
     const errors = res.body && res.body.errors ? res.body.errors
       : [{ field: "report", message: (res.body && res.body.detail) || String(res.status) }];
     showProblems(errors);
     // The outliers among the other values, shown at once beside the problems: the same dry run
     // without the values in error.
     if (res.status === 422 && errors.every((e) => e.field.startsWith("values."))) {
-      const rest = body();
+      const rest = { ...request, values: { ...request.values } };
       for (const e of errors) delete rest.values[e.field.split(".")[1]];
       const again = await post(true, rest);
       if (again.ok) showWarnings(again.body.warnings);
@@ -423,52 +566,69 @@ async function reportForm(ctx, code, item, when) {
   async function check() {
     clear();
     notice.replaceChildren();
-    const dry = await post(true);
-    if (dry.offline) { setNotice(t("offline"), "warn", "offline-check"); return; }
-    if (!dry.ok) return refused(dry);
-    showWarnings(dry.body.warnings);
-    setNotice(t("checked"), "ok", "checked");
+    const own = ownProblems();
+    if (own.length) { showProblems(own); return; }
+    busy(true);
+    try {
+      const dry = await post(true, body());
+      if (dry.offline) { setNotice(t("offline"), "warn", "offline-check"); return; }
+      if (!dry.ok) return refused(dry, body());
+      showWarnings(dry.body.warnings);
+      setNotice(t("checked"), "ok", "checked");
+    } finally {
+      busy(false);
+    }
   }
 
-  current = { state, submit, online: () => { offlineBanner.hidden = true; if (state.queued) submit(false); },
-    offline: () => { offlineBanner.hidden = false; } };
-  if (!listening) {
-    listening = true;
-    window.addEventListener("online", () => current && current.online());
-    window.addEventListener("offline", () => current && current.offline());
-  }
+  current = { key, online: () => { offlineBanner.hidden = true; }, offline: () => { offlineBanner.hidden = false; },
+    flushed: (res) => { if (res.ok) sent(res); else if (res.status === 409) showConflict(); else refused(res, body()); } };
 
   const revision = el("p", { class: "muted", "data-testid": "entry-revision",
     text: item.revision ? say(t, "revisionNow", { revision: item.revision }) : t("notFiled") });
   const head = [];
+  const top = [];
   if (!editable) {
-    head.push(el("p", { class: "locked", "data-testid": "read-only", text: item.locked_reason === "approved"
+    top.push(el("p", { class: "locked", "data-testid": "read-only", text: item.locked_reason === "approved"
       ? t("lockedApproved") : say(t, "lockedPast", { lock: when(item.lock) }) }));
+    if (saved) {
+      top.push(el("p", { class: "warn", "data-testid": "draft-locked" }, say(t, "draftLocked", { at: when(saved.at) }), " ",
+        el("button", { type: "button", "data-testid": "discard-draft", onclick: async () => {
+          if (confirmDiscard(t)) { await drafts.remove(key); ctx.rerender(); }
+        } }, t("discardDraft"))));
+    }
   } else if (item.late && !item.revision) {
     head.push(el("p", { class: "late", "data-testid": "late-notice", text: say(t, "late", { deadline: when(item.deadline) }) }));
   } else {
-    head.push(el("p", { class: "muted", "data-testid": "due-notice", text: say(t, "dueBy", { deadline: when(item.deadline) }) }));
+    top.push(el("p", { class: "muted", "data-testid": "due-notice", text: say(t, "dueBy", { deadline: when(item.deadline) }) }));
   }
-  if (item.reopened && editable) head.push(el("p", { class: "muted", "data-testid": "reopened-notice", text: t("reopenedNote") }));
-  if (saved && editable) {
-    head.push(el("p", { class: "warn", "data-testid": "draft-kept" }, say(t, "draftKept", { at: when(saved.at) }), " ",
-      el("button", { type: "button", "data-testid": "discard-draft", onclick: async () => {
-        await drafts.remove(key); ctx.rerender();
+  if (item.reopened && editable) top.push(el("p", { class: "muted", "data-testid": "reopened-notice", text: t("reopenedNote") }));
+  if (reviews && reviews.items && reviews.items.length) {
+    const last = reviews.items[reviews.items.length - 1];
+    top.push(el("p", { class: "warn", "data-testid": "returned-note", text: say(t, "returnedNote", { comment: last.comment || t("noComment") }) }));
+  }
+  if (draft) {
+    head.push(el("p", { class: "warn", "data-testid": "draft-kept" }, say(t, "draftKept", { at: when(draft.at) }), " ",
+      el("button", { type: "button", class: "small", "data-testid": "discard-draft", onclick: async () => {
+        if (confirmDiscard(t)) { await drafts.remove(key); ctx.rerender(); }
       } }, t("discardDraft"))));
   }
-  if (saved && saved.queued && editable) setNotice(t("queued"), "warn", "queued");
+  if (draft && draft.queued) setNotice(t("queued"), "warn", "queued");
+  else if (draft && draft.refused) setTimeout(() => submit(true), 0);
 
+  const checkButton = el("button", { type: "button", "data-testid": "entry-check", onclick: () => check() }, t("check"));
+  const submitButton = el("button", { type: "submit", class: "primary", "data-testid": "entry-submit" }, t("submit"));
+  buttons.push(checkButton, submitButton);
   const form = el("form", { class: "entry", "data-testid": "entry-form", novalidate: true,
     onsubmit: (e) => { e.preventDefault(); submit(true); } },
-    ...head, revision, offlineBanner, problems,
+    ...top, ...head, revision, offlineBanner, problems,
     el("h2", { text: t("valuesTitle") }), el("div", { class: "fields" }, valueFields),
     tasks.length ? [el("h2", { text: t("tasksTitle") }), ...taskFields] : [],
     el("h2", { text: t("textsTitle") }), ...textFields,
     conflict, confirm, notice,
-    editable ? el("div", { class: "actions" },
-      el("button", { type: "button", "data-testid": "entry-check", onclick: () => check() }, t("check")),
-      el("button", { type: "submit", class: "primary", "data-testid": "entry-submit" }, t("submit"))) : null);
-  // A queued report goes as soon as the page is back with a connection.
-  if (state.queued && navigator.onLine && editable) setTimeout(() => submit(false), 0);
+    editable ? el("div", { class: "actions" }, checkButton, submitButton) : null);
   return el("section", { "data-testid": "entry" }, form);
+}
+
+function confirmDiscard(t) {
+  return window.confirm(t("discardDraft") + "?");
 }
