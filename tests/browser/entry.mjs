@@ -174,6 +174,13 @@ try {
     await second.goto(`${base}/commune/${commune}/entry`);
     await second.getByTestId("entry-form").waitFor();
     await fill(second, { dossiers_total: "1.300" });
+    // The other tab also moves a task of the plan on (this tab leaves it alone).
+    const status = second.locator('[data-testid^="task-status-"]').first();
+    const task = (await status.count()) ? (await status.getAttribute("data-testid")).slice("task-status-".length) : null;
+    if (task) {
+      await status.selectOption("in_progress");
+      await second.getByTestId(`task-percent-${task}`).fill("60");
+    }
     assert.match(await submitted(second), /lần 3/);
     await second.close();
     // Both changed the total, differently: asked. Only this tab changed the online dossiers: kept.
@@ -182,6 +189,7 @@ try {
     await page.getByTestId("conflict").waitFor();
     await page.getByTestId("conflict-dossiers_total").waitFor();
     assert.equal(await page.getByTestId("conflict-dossiers_online_full").count(), 0, "not asked: only one side changed it");
+    if (task) assert.equal(await page.getByTestId(`conflict-${task}`).count(), 0, "nor the task only the other tab moved");
     await page.screenshot({ path: `${shots}/22-entry-conflict.png`, fullPage: true });
     await page.getByTestId("use-theirs-dossiers_total").check();
     await page.getByTestId("merge-submit").click();
@@ -195,6 +203,7 @@ try {
     assert.equal(stored.revision, 4);
     assert.equal(stored.values.dossiers_total, 1300, "the other tab's value, chosen");
     assert.equal(stored.values.dossiers_online_full, 1180, "and mine");
+    if (task) assert.equal(stored.tasks[task].status, "in_progress", "the other tab's task progress kept");
   });
 
   await step("offline the draft survives a reload and is sent when the connection returns", async () => {

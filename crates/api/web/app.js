@@ -368,7 +368,7 @@ function refusedOr(error) {
 // Where to go after signing in: only one of the pages' own paths (never another host: "//x",
 // "/\\x" and absolute URLs are refused).
 function safeNext(next) {
-  return next && /^\/(province\/[0-9]{2}|commune\/[0-9]{5}|national|accounts)(\?[^\\]*)?$/.test(next) ? next : "/";
+  return next && /^\/(province\/[0-9]{2}(\/tasks|\/notices)?|commune\/[0-9]{5}(\/tasks|\/notices|\/entry)?|national|accounts)(\?[^\\]*)?$/.test(next) ? next : "/";
 }
 
 function signinView() {
@@ -444,7 +444,12 @@ async function provinceView(code) {
       complianceBar(c, "compliance-bar"),
       el("h2", { text: t("lateMissing") }),
       table([
-        { title: t("commune"), value: (r) => nameOf(r) },
+        // A province admin enters a missing commune's paper report from here (its form of this
+        // period); others open the commune's page.
+        { title: t("commune"), value: (r) => {
+          const href = tabCtx().entry ? `/commune/${r.commune}/entry?dataset=${enc(dataset)}&period=${enc(period)}` : `/commune/${r.commune}`;
+          return el("a", { href, "data-testid": "late-missing-link", onclick: (e) => { e.preventDefault(); go(href); } }, nameOf(r));
+        } },
         { title: t("status"), value: (r) => (r.status === "late" ? t("lateS") : t("missing")), cls: (r) => `status-${r.status}` },
         { title: t("received_at"), value: (r) => when(r.first_received_at) },
         { title: t("daysLate"), value: (r) => r.days_late ?? "—", num: true },

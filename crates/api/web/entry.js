@@ -35,7 +35,7 @@ export const ENTRY_WORDS = {
     returnedNote: "Sở đã trả lại báo cáo để chỉnh sửa: {comment}", noComment: "(không có ý kiến)",
     autoMerged: "Các thay đổi khác của người kia đã được giữ lại.", chooseStatus: "Chọn tình trạng nhiệm vụ trước.",
     waiting: "{n} báo cáo đang chờ gửi.", cannotLoadOffline: "Chưa mở kỳ này khi có mạng nên không xem được khi ngoại tuyến.",
-    percentNumber: "Tiến độ phải là số từ 0 đến 100.",
+    percentNumber: "Tiến độ phải là số nguyên từ 0 đến 100.", tooLong: "Dài quá {n} ký tự.",
   },
   en: {
     entry: "Enter report", entryFor: "Enter report", reportOf: "Report", chooseCommune: "Commune",
@@ -67,7 +67,7 @@ export const ENTRY_WORDS = {
     returnedNote: "The province returned the report for correction: {comment}", noComment: "(no comment)",
     autoMerged: "The other person's other changes are kept.", chooseStatus: "Choose the task's status first.",
     waiting: "{n} reports waiting to be sent.", cannotLoadOffline: "This period was not opened online, so it cannot be shown offline.",
-    percentNumber: "Progress must be a number from 0 to 100.",
+    percentNumber: "Progress must be a whole number from 0 to 100.", tooLong: "Longer than {n} characters.",
   },
 };
 
@@ -84,6 +84,7 @@ const TASK_TEXTS = ["result", "difficulties", "proposals"];
 export function parseNumber(raw, lang = "vi") {
   let s = String(raw ?? "").trim().replace(/[\s\u00a0]/g, "");
   if (s === "") return null;
+  if (!/\d/.test(s)) return NaN;
   const [group, decimal] = lang === "en" ? [",", "."] : [".", ","];
   const comma = s.lastIndexOf(","), dot = s.lastIndexOf(".");
   const grouped = (x, sep) => new RegExp(`^-?\\d{1,3}(\\${sep}\\d{3})+$`).test(x) && !/^-?0\d/.test(x.replace(/[.,]/g, ""));
@@ -162,8 +163,13 @@ async function flush(ctx) {
     } catch (_) {
       return; // offline again, or signed out: the next call tries again
     }
-    if (res.ok) await drafts.remove(d.key).catch(() => {});
-    else await drafts.put(d.key, { ...d, queued: false, refused: res.status }).catch(() => {});
+    if (res.ok) {
+      await drafts.remove(d.key).catch(() => {});
+      // Read it again, so the copy kept for offline use is the one just stored.
+      const b = d.body;
+      await ctx.api(`/api/v1/reports/${encodeURIComponent(b.dataset)}/${encodeURIComponent(b.period)}/${encodeURIComponent(b.commune)}`)
+        .catch(() => {});
+    } else await drafts.put(d.key, { ...d, queued: false, refused: res.status }).catch(() => {});
     if (current && current.key === d.key) current.flushed(res);
   }
 }
@@ -239,11 +245,21 @@ function partsOf(report, reported, tasks) {
   return {
     values: Object.fromEntries(reported.map((i) => [i.code, report && report.values[i.code] !== undefined ? report.values[i.code] : null])),
     texts: Object.fromEntries(TEXTS.map((k) => [k, (report && report.texts && report.texts[k]) || null])),
-    tasks: Object.fromEntries(tasks.map((x) => [x.task, (report && report.tasks && report.tasks[x.task]) || null])),
+    tasks: Object.fromEntries(tasks.map((x) => [x.task, tidyTask(report && report.tasks && report.tasks[x.task])])),
   };
 }
 
-const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// A task's progress without its empty parts (the API answers them as null, the form leaves them
+// out): the same progress compares the same.
+function tidyTask(p) {
+  if (!p) return null;
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+}
+
+// Equal as the API holds them (objects compared whatever the order of their keys).
+const canonical = (v) => (v && typeof v === "object"
+  ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v ?? null);
+const same = (a, b) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 
 async function reportForm(ctx, code, item, when) {
   const { api, send, el, t, enc, nameOf, fmt, lang, claims } = ctx;
@@ -276,9 +292,18 @@ async function reportForm(ctx, code, item, when) {
       ? { ...base.tasks[x.task], percent: base.tasks[x.task].percent ?? "" } : { status: "", percent: "" }])),
     texts: Object.fromEntries(TEXTS.map((k) => [k, base.texts[k] || ""])),
   });
-  const state = { key, base: item.revision, queued: false, ...fromServer() };
+  // The revision the values shown come from (a copy kept offline may be older than the list says:
+  // then sending from it is a conflict to merge, never an overwrite).
+  const state = { key, base: stored ? stored.revision : item.revision, queued: false, ...fromServer() };
   if (draft) {
-    Object.assign(state, { values: { ...state.values, ...draft.values }, tasks: { ...state.tasks, ...draft.tasks },
+    // Typed in the other language: the same numbers, written as this one writes them.
+    const conv = (v) => {
+      if (!draft.lang || draft.lang === l) return v;
+      const n = parseNumber(v, draft.lang);
+      return n === null || Number.isNaN(n) ? v : inputText(n, l);
+    };
+    const values = Object.fromEntries(Object.entries(draft.values || {}).map(([k, v]) => [k, conv(v)]));
+    Object.assign(state, { values: { ...state.values, ...values }, tasks: { ...state.tasks, ...draft.tasks },
       texts: { ...state.texts, ...draft.texts }, base: draft.base, queued: draft.queued });
     if (draft.stored) { stored = draft.stored; base = partsOf(stored, reported, tasks); }
   }
@@ -290,7 +315,7 @@ async function reportForm(ctx, code, item, when) {
   const confirm = el("label", { class: "confirm", hidden: true }, el("input", { type: "checkbox", "data-testid": "confirm-warnings" }), t("confirmWarnings"));
   const offlineBanner = el("p", { class: "offline", "data-testid": "offline", hidden: navigator.onLine, text: t("offline") });
 
-  const persist = (extra = {}) => drafts.put(key, { key, sub: me.sub, values: state.values, tasks: state.tasks, texts: state.texts,
+  const persist = (extra = {}) => drafts.put(key, { key, sub: me.sub, lang: l, values: state.values, tasks: state.tasks, texts: state.texts,
     base: state.base, stored, queued: state.queued, at: new Date().toISOString(), ...extra }).catch(() => {});
   const setNotice = (text, cls, testid, ...more) => notice.replaceChildren(el("p", { class: cls, "data-testid": testid, text }), ...more);
 
@@ -379,8 +404,12 @@ async function reportForm(ctx, code, item, when) {
     for (const x of tasks) {
       const s = state.tasks[x.task] || {};
       const p = parseNumber(s.percent, l);
-      if (Number.isNaN(p) || (p !== null && (p < 0 || p > 100))) out.push({ field: `tasks.${x.task}`, message: t("percentNumber") });
+      if (Number.isNaN(p) || (p !== null && (p < 0 || p > 100 || !Number.isInteger(p)))) out.push({ field: `tasks.${x.task}`, message: t("percentNumber") });
+      else if (TASK_TEXTS.some((k) => (s[k] || "").length > 2000)) out.push({ field: `tasks.${x.task}`, message: say(t, "tooLong", { n: "2.000" }) });
       else if (!s.status && (p !== null || TASK_TEXTS.some((k) => (s[k] || "").trim()))) out.push({ field: `tasks.${x.task}`, message: t("chooseStatus") });
+    }
+    for (const k of TEXTS) {
+      if ((state.texts[k] || "").length > 8000) out.push({ field: `texts.${k}`, message: say(t, "tooLong", { n: "8.000" }) });
     }
     return out;
   };
@@ -604,7 +633,7 @@ async function reportForm(ctx, code, item, when) {
   if (item.reopened && editable) top.push(el("p", { class: "muted", "data-testid": "reopened-notice", text: t("reopenedNote") }));
   if (reviews && reviews.items && reviews.items.length) {
     const last = reviews.items[reviews.items.length - 1];
-    top.push(el("p", { class: "warn", "data-testid": "returned-note", text: say(t, "returnedNote", { comment: last.comment || t("noComment") }) }));
+    head.push(el("p", { class: "warn", "data-testid": "returned-note", text: say(t, "returnedNote", { comment: last.comment || t("noComment") }) }));
   }
   if (draft) {
     head.push(el("p", { class: "warn", "data-testid": "draft-kept" }, say(t, "draftKept", { at: when(draft.at) }), " ",
