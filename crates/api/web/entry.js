@@ -496,19 +496,24 @@ async function reportForm(ctx, code, item, when) {
             "data-testid": `keep-mine-${k}`, onchange: () => { merged[kind][k] = x; } }), `${show(kind, x)} (${t("keepMine")})`)),
           el("td", {}, el("label", { class: "choice" }, el("input", { type: "radio", name: `c-${kind}-${k}`,
             "data-testid": `use-theirs-${k}`, onchange: () => { merged[kind][k] = y; } }), `${show(kind, y)} (${t("useTheirs")})`)))))),
-      el("button", { type: "button", class: "primary", "data-testid": "merge-submit", onclick: async () => {
-        stored = theirsReport;
-        base = theirs;
-        state.base = theirsReport.revision;
-        state.values = Object.fromEntries(reported.map((i) => [i.code, inputText(merged.values[i.code], l)]));
-        state.texts = Object.fromEntries(TEXTS.map((k) => [k, merged.texts[k] || ""]));
-        state.tasks = Object.fromEntries(tasks.map((x) => [x.task, merged.tasks[x.task]
-          ? { ...merged.tasks[x.task], percent: merged.tasks[x.task].percent ?? "" } : { status: "", percent: "" }]));
-        conflict.hidden = true;
-        await persist();
-        await submit(true, merged);
-      } }, t("mergeSubmit")));
+      el("button", { type: "button", class: "primary", "data-testid": "merge-submit", onclick: () => apply() }, t("mergeSubmit")));
+    // Nothing both sides changed differently: merged and sent without a question.
+    if (!asked.length) { await apply(); return; }
     conflict.scrollIntoView({ block: "start" });
+    async function apply() {
+      stored = theirsReport;
+      base = theirs;
+      state.base = theirsReport.revision;
+      state.values = Object.fromEntries(reported.map((i) => [i.code, inputText(merged.values[i.code], l)]));
+      state.texts = Object.fromEntries(TEXTS.map((k) => [k, merged.texts[k] || ""]));
+      state.tasks = Object.fromEntries(tasks.map((x) => [x.task, merged.tasks[x.task]
+        ? { ...merged.tasks[x.task], percent: merged.tasks[x.task].percent ?? "" } : { status: "", percent: "" }]));
+      for (const i of reported) fields[`values.${i.code}`].input.value = state.values[i.code];
+      for (const k of TEXTS) fields[`texts.${k}`].input.value = state.texts[k];
+      conflict.hidden = true;
+      await persist();
+      await submit(true, merged);
+    }
   };
 
   const buttons = [];
