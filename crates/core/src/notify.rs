@@ -42,16 +42,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Reminder,
-        Kind::Returned,
-        Kind::Approved,
-        Kind::Reopened,
-        Kind::Unapproved,
-        Kind::Digest,
-        Kind::TaskOverdue,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Reminder => "reminder",
@@ -62,10 +52,6 @@ impl Kind {
             Kind::Digest => "digest",
             Kind::TaskOverdue => "task_overdue",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// Whether a recipient who opted out of reminders is spared it. Notices of what the

@@ -30,7 +30,7 @@ pub struct ReportingPeriod {
 }
 
 /// The periods of `kind` in `year`, newest first.
-fn periods_of(kind: PeriodType, year: i32) -> Vec<Period> {
+pub(crate) fn periods_of(kind: PeriodType, year: i32) -> Vec<Period> {
     let mut out: Vec<Period> = if kind == PeriodType::Year {
         Period::new(kind, year, 0).into_iter().collect()
     } else {

@@ -15,10 +15,7 @@ use crate::StoreError;
 use crate::db::DbConnection;
 use crate::schema::{outbox as o, users, webhooks as w};
 
-/// Stored to the microsecond on both backends.
-fn stored(t: DateTime<Utc>) -> NaiveDateTime {
-    chrono::SubsecRound::trunc_subsecs(t, 6).naive_utc()
-}
+use crate::reports::stored;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = o)]

@@ -21,7 +21,7 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Stored to the microsecond on both backends.
-fn stored(t: DateTime<Utc>) -> NaiveDateTime {
+pub(crate) fn stored(t: DateTime<Utc>) -> NaiveDateTime {
     chrono::SubsecRound::trunc_subsecs(t, 6).naive_utc()
 }
 

@@ -72,16 +72,9 @@ fn language(l: &str) -> Language {
 /// The periods of `kind` whose deadlines may be near `as_of` (the year before to the year after).
 fn periods_near(kind: PeriodType, as_of: DateTime<Utc>) -> Vec<Period> {
     let year = words::vietnam_day(as_of).year();
-    let count = 12 / kind.months() as u8;
-    let mut out = Vec::new();
-    for y in year - 1..=year + 1 {
-        if kind == PeriodType::Year {
-            out.extend(Period::new(kind, y, 0));
-        } else {
-            out.extend((1..=count).filter_map(|i| Period::new(kind, y, i).ok()));
-        }
-    }
-    out
+    (year - 1..=year + 1)
+        .flat_map(|y| crate::entry::periods_of(kind, y))
+        .collect()
 }
 
 /// One message to write, before it has an idempotency key.
